@@ -1,0 +1,4 @@
+namespace HoopProxy.Core.Identity;
+
+/// <summary>A person or agent known to the proxy. The password is the proxy's own, never a target's.</summary>
+public sealed record ProxyUser(string Name, string? Password, IReadOnlyList<string> Groups);

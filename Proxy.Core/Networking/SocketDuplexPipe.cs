@@ -1,0 +1,72 @@
+using System.Buffers;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace HoopProxy.Core.Networking;
+
+/// <summary>A plaintext TCP socket as a duplex pipe.</summary>
+public sealed class SocketDuplexPipe : PumpedDuplexPipe
+{
+    private readonly Socket _socket;
+    private readonly List<ArraySegment<byte>> _gather = [];
+
+    public SocketDuplexPipe(Socket socket, PipeSettings settings, ReadOnlySpan<byte> alreadyReceived = default)
+        : base(settings)
+    {
+        _socket = socket;
+        _socket.NoDelay = true;
+        Start(alreadyReceived);
+    }
+
+    protected override async ValueTask WaitForDataAsync() =>
+        await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
+
+    protected override ValueTask<int> ReceiveAsync(Memory<byte> buffer) =>
+        _socket.ReceiveAsync(buffer, SocketFlags.None);
+
+    protected override async ValueTask SendAsync(ReadOnlySequence<byte> buffer)
+    {
+        if (buffer.IsSingleSegment)
+        {
+            await _socket.SendAsync(buffer.First, SocketFlags.None);
+            return;
+        }
+
+        // One gathered send instead of a system call per segment.
+        _gather.Clear();
+        foreach (var segment in buffer)
+        {
+            if (!MemoryMarshal.TryGetArray(segment, out var array))
+            {
+                await _socket.SendAsync(segment, SocketFlags.None);
+                continue;
+            }
+
+            _gather.Add(array);
+        }
+
+        if (_gather.Count > 0)
+        {
+            await _socket.SendAsync(_gather, SocketFlags.None);
+        }
+    }
+
+    protected override void ShutdownSend()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (SocketException)
+        {
+            // Already gone: nothing left to tell the peer.
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    public override void Abort() => _socket.Dispose();
+
+    protected override void DisposeTransport() => _socket.Dispose();
+}

@@ -1,0 +1,47 @@
+using HoopProxy.Core.Configuration;
+using HoopProxy.Core.Identity;
+using HoopProxy.Postgres.Configuration;
+using Microsoft.Extensions.Configuration;
+
+namespace HoopProxy.Host.Configuration;
+
+/// <summary>The whole validated configuration, as immutable records. Loading fails with a message naming the bad key.</summary>
+public sealed record ProxyConfiguration(PostgresProxyOptions? Postgres, UserDirectory Users)
+{
+    public static ProxyConfiguration Load(string path)
+    {
+        var fullPath = Path.GetFullPath(path);
+        if (!File.Exists(fullPath))
+        {
+            throw new ConfigurationException($"configuration file '{fullPath}' does not exist");
+        }
+
+        IConfiguration configuration;
+        try
+        {
+            configuration = new ConfigurationBuilder()
+                .AddJsonFile(fullPath, optional: false, reloadOnChange: false)
+                .AddEnvironmentVariables("HOOPPROXY_")
+                .Build();
+        }
+        catch (Exception e) when (e is InvalidDataException or FormatException or System.Text.Json.JsonException)
+        {
+            throw new ConfigurationException($"configuration file '{fullPath}' is not valid JSON: {e.Message}", e);
+        }
+
+        return FromConfiguration(configuration, Path.GetDirectoryName(fullPath)!);
+    }
+
+    /// <param name="baseDirectory">Relative file names (certificates) are resolved against it: the config file's folder.</param>
+    public static ProxyConfiguration FromConfiguration(IConfiguration configuration, string baseDirectory)
+    {
+        var postgresSection = configuration.GetSection("Postgres");
+        var postgres = postgresSection.Exists() ? PostgresProxyOptions.FromConfiguration(postgresSection, baseDirectory) : null;
+        if (postgres is null)
+        {
+            throw new ConfigurationException("Postgres", "no listener is configured");
+        }
+
+        return new ProxyConfiguration(postgres, UserDirectory.FromConfiguration(configuration.GetSection("Users")));
+    }
+}

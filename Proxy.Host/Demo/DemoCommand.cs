@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using HoopProxy.Host.Configuration;
+using Microsoft.Extensions.Hosting;
+
+namespace HoopProxy.Host.Demo;
+
+/// <summary>
+/// <c>hoopproxy demo</c>: a throwaway PostgreSQL with a small bank schema, the proxy in front of it with a
+/// sample configuration, and the command lines to connect. Ctrl-C stops everything and deletes the folder.
+/// </summary>
+public static class DemoCommand
+{
+    public const string TargetPassword = "app-secret";
+
+    public static async Task<int> RunAsync(int port, CancellationToken cancellationToken)
+    {
+        Console.WriteLine("Starting a throwaway PostgreSQL cluster …");
+        await using var cluster = await LocalPostgresCluster.StartAsync();
+        await cluster.CreateRoleAndDatabaseAsync("app", TargetPassword, "bank");
+        await cluster.ExecuteAsync(SampleSchema, database: "bank");
+
+        var folder = Path.Combine(cluster.Directory, "proxy");
+        Directory.CreateDirectory(folder);
+        WriteSelfSignedCertificate(folder);
+        var configPath = Path.Combine(folder, "hoopproxy.json");
+        await File.WriteAllTextAsync(configPath, SampleConfiguration(port, cluster.Port), cancellationToken);
+
+        var configuration = ProxyConfiguration.Load(configPath);
+        using var host = ProxyHostBuilder.Build(configuration);
+        await host.StartAsync(cancellationToken);
+        var listen = configuration.Postgres!.Listen;
+        Console.WriteLine($"""
+
+            HoopProxy is listening on {listen} in front of PostgreSQL on 127.0.0.1:{cluster.Port} (database "bank").
+            Configuration: {configPath}
+
+            Connect as a proxy user (the proxy logs in upstream as "app"; clients never see its password):
+              PGPASSWORD=alice-pw psql -h 127.0.0.1 -p {listen.Port} -U alice bank
+              PGPASSWORD=alice-pw psql "host=127.0.0.1 port={listen.Port} user=alice dbname=bank sslmode=require"
+              PGPASSWORD=bob-pw pgbench -h 127.0.0.1 -p {listen.Port} -U bob -S -T 5 bank   (after: pgbench -i -h 127.0.0.1 -p {listen.Port} -U bob bank)
+
+            Try: SELECT current_user, * FROM customers;
+
+            Press Ctrl-C to stop; the cluster and its folder are removed.
+            """);
+        try
+        {
+            await host.WaitForShutdownAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await host.StopAsync(CancellationToken.None);
+        Console.WriteLine("Stopped; removing the throwaway cluster.");
+        return 0;
+    }
+
+    private static string SampleConfiguration(int port, int postgresPort) => JsonSerializer.Serialize(new
+    {
+        Postgres = new
+        {
+            Listen = $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}",
+            DefaultTarget = "bank",
+            Tls = new { CertificateFile = "server.crt", KeyFile = "server.key" },
+            Targets = new
+            {
+                bank = new { Host = "127.0.0.1", Port = postgresPort, Database = "bank", Username = "app", Password = TargetPassword, SslMode = "prefer" },
+            },
+        },
+        Users = new
+        {
+            alice = new { Password = "alice-pw", Groups = new[] { "analysts" } },
+            bob = new { Password = "bob-pw", Groups = new[] { "engineers" } },
+        },
+    }, new JsonSerializerOptions { WriteIndented = true });
+
+    /// <summary>A self-signed certificate for localhost so the demo shows TLS (sslmode=require) too.</summary>
+    public static void WriteSelfSignedCertificate(string folder, string certificateName = "server.crt", string keyName = "server.key")
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName("localhost");
+        names.AddIpAddress(System.Net.IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        File.WriteAllText(Path.Combine(folder, certificateName), certificate.ExportCertificatePem());
+        File.WriteAllText(Path.Combine(folder, keyName), key.ExportPkcs8PrivateKeyPem());
+    }
+
+    private const string SampleSchema = """
+        SET ROLE app;
+        CREATE TABLE customers (
+            id serial PRIMARY KEY,
+            name text NOT NULL,
+            email text NOT NULL,
+            ssn text NOT NULL,
+            phone text
+        );
+        CREATE TABLE accounts (
+            id serial PRIMARY KEY,
+            customer_id int NOT NULL REFERENCES customers(id),
+            number text NOT NULL UNIQUE,
+            iban text,
+            balance numeric(12,2) NOT NULL DEFAULT 0
+        );
+        INSERT INTO customers (name, email, ssn, phone) VALUES
+            ('Ada Lovelace', 'ada@example.com', '123-45-6789', '+1 202 555 0101'),
+            ('Alan Turing', 'alan@example.com', '219-09-9999', '+1 202 555 0102'),
+            ('Grace Hopper', 'grace@example.com', '078-05-1120', '+1 202 555 0103');
+        INSERT INTO accounts (customer_id, number, iban, balance) VALUES
+            (1, '4111111111111111', 'GB82WEST12345698765432', 1500.00),
+            (2, '5500005555555559', 'DE89370400440532013000', 250.75),
+            (3, '340000000000009', 'FR1420041010050500013M02606', 98000.10);
+        """;
+}

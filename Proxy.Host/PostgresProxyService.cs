@@ -1,0 +1,40 @@
+using System.Net;
+using HoopProxy.Core.Identity;
+using HoopProxy.Core.Networking;
+using HoopProxy.Postgres;
+using HoopProxy.Postgres.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace HoopProxy.Host;
+
+/// <summary>Runs the PostgreSQL listener for the lifetime of the host; stopping drains its sessions.</summary>
+public sealed class PostgresProxyService : IHostedService, IAsyncDisposable
+{
+    private readonly PostgresConnectionHandler _handler;
+    private readonly TcpConnectionListener _listener;
+
+    public PostgresProxyService(PostgresProxyOptions options, UserDirectory users, ILoggerFactory loggerFactory)
+    {
+        _handler = new PostgresConnectionHandler(options, users, loggerFactory);
+        _listener = new TcpConnectionListener("postgres", options.Listen, options.Limits, _handler, loggerFactory.CreateLogger("HoopProxy.Listener"));
+    }
+
+    public IPEndPoint LocalEndPoint => _listener.LocalEndPoint;
+
+    public int ActiveSessions => _listener.ActiveSessions;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _listener.Start();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => _listener.StopAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _listener.DisposeAsync();
+        _handler.Dispose();
+    }
+}

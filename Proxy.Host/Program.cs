@@ -1,0 +1,36 @@
+using System.CommandLine;
+using HoopProxy.Core.Configuration;
+using HoopProxy.Host;
+using HoopProxy.Host.Configuration;
+using HoopProxy.Host.Demo;
+using Microsoft.Extensions.Hosting;
+
+var root = new RootCommand("HoopProxy: an auditing gateway for PostgreSQL");
+
+var configOption = new Option<FileInfo>("--config", "-c") { Description = "The JSON configuration file", Required = true };
+var serve = new Command("serve", "Run the proxy with a configuration file") { configOption };
+serve.SetAction(async (parse, cancellationToken) =>
+{
+    ProxyConfiguration configuration;
+    try
+    {
+        configuration = ProxyConfiguration.Load(parse.GetRequiredValue(configOption).FullName);
+    }
+    catch (ConfigurationException e)
+    {
+        await Console.Error.WriteLineAsync($"configuration error: {e.Message}");
+        return 2;
+    }
+
+    using var host = ProxyHostBuilder.Build(configuration);
+    await host.RunAsync(cancellationToken);
+    return 0;
+});
+
+var portOption = new Option<int>("--port") { Description = "Port for the proxy's PostgreSQL listener", DefaultValueFactory = _ => 15432 };
+var demo = new Command("demo", "Start a throwaway PostgreSQL with a sample bank schema and the proxy in front of it") { portOption };
+demo.SetAction((parse, cancellationToken) => DemoCommand.RunAsync(parse.GetValue(portOption), cancellationToken));
+
+root.Add(serve);
+root.Add(demo);
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,36 @@
+using HoopProxy.Host.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace HoopProxy.Host;
+
+/// <summary>Builds the generic host around a loaded configuration.</summary>
+public static class ProxyHostBuilder
+{
+    public static IHost Build(ProxyConfiguration configuration, LogLevel minimumLevel = LogLevel.Information)
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            DisableDefaults = true,
+            ContentRootPath = Directory.GetCurrentDirectory(),
+        });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+        builder.Logging.SetMinimumLevel(minimumLevel);
+        builder.Services.AddSingleton(configuration);
+        builder.Services.Configure<HostOptions>(o =>
+            o.ShutdownTimeout = (configuration.Postgres?.Limits.ShutdownTimeout ?? TimeSpan.FromSeconds(10)) + TimeSpan.FromSeconds(10));
+        if (configuration.Postgres is { } postgres)
+        {
+            builder.Services.AddSingleton(sp => new PostgresProxyService(postgres, configuration.Users, sp.GetRequiredService<ILoggerFactory>()));
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<PostgresProxyService>());
+        }
+
+        return builder.Build();
+    }
+}

@@ -1,0 +1,57 @@
+using System.Security.Cryptography;
+
+namespace HoopProxy.Postgres.Authentication;
+
+/// <summary>The client side of SCRAM-SHA-256, used to log in to a target; verifies the server's signature too.</summary>
+public sealed class ScramClientExchange
+{
+    private readonly string _password;
+    private readonly string _clientNonce = ScramSha256.NewNonce();
+    private byte[] _expectedServerSignature = [];
+
+    public ScramClientExchange(string password)
+    {
+        _password = password;
+    }
+
+    public string ClientFirstBare => $"n=,r={_clientNonce}";
+
+    public string ClientFirst => "n,," + ClientFirstBare;
+
+    /// <summary>Takes server-first, returns client-final; throws when the server's answer is not acceptable.</summary>
+    public string HandleServerFirst(string serverFirst)
+    {
+        var attributes = ScramSha256.ParseAttributes(serverFirst);
+        if (!attributes.TryGetValue('r', out var nonce) || !nonce.StartsWith(_clientNonce, StringComparison.Ordinal)
+            || !attributes.TryGetValue('s', out var saltText) || !attributes.TryGetValue('i', out var iterationText)
+            || !int.TryParse(iterationText, System.Globalization.CultureInfo.InvariantCulture, out var iterations) || iterations < 1)
+        {
+            throw new AuthenticationException("the target sent an invalid SCRAM server-first message");
+        }
+
+        var salted = ScramSha256.SaltedPassword(_password, Convert.FromBase64String(saltText), iterations);
+        var clientKey = ScramSha256.ClientKey(salted);
+        var withoutProof = $"c={ScramSha256.NoChannelBindingHeader},r={nonce}";
+        var authMessage = $"{ClientFirstBare},{serverFirst},{withoutProof}";
+        var clientSignature = ScramSha256.Signature(ScramSha256.StoredKey(clientKey), authMessage);
+        var proof = new byte[32];
+        for (var i = 0; i < 32; i++)
+        {
+            proof[i] = (byte)(clientKey[i] ^ clientSignature[i]);
+        }
+
+        _expectedServerSignature = ScramSha256.Signature(ScramSha256.ServerKey(salted), authMessage);
+        return $"{withoutProof},p={Convert.ToBase64String(proof)}";
+    }
+
+    /// <summary>Proves the target knows the password too (a man in the middle would not).</summary>
+    public void VerifyServerFinal(string serverFinal)
+    {
+        var attributes = ScramSha256.ParseAttributes(serverFinal);
+        if (!attributes.TryGetValue('v', out var signature)
+            || !CryptographicOperations.FixedTimeEquals(Convert.FromBase64String(signature), _expectedServerSignature))
+        {
+            throw new AuthenticationException("the target's SCRAM server signature is wrong");
+        }
+    }
+}

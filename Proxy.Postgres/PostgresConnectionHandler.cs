@@ -1,0 +1,49 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using HoopProxy.Core.Identity;
+using HoopProxy.Core.Networking;
+using HoopProxy.Postgres.Configuration;
+using HoopProxy.Postgres.Protocol;
+using HoopProxy.Postgres.Protocol.Backend;
+using HoopProxy.Postgres.Session;
+using Microsoft.Extensions.Logging;
+
+namespace HoopProxy.Postgres;
+
+/// <summary>Speaks the PostgreSQL protocol on a listener's connections.</summary>
+public sealed class PostgresConnectionHandler : IConnectionHandler, IDisposable
+{
+    private readonly PostgresSessionContext _context;
+    private readonly ILogger _logger;
+
+    public PostgresConnectionHandler(PostgresProxyOptions options, UserDirectory users, ILoggerFactory loggerFactory)
+    {
+        _logger = loggerFactory.CreateLogger("HoopProxy.Postgres");
+        _context = new PostgresSessionContext(
+            options,
+            options.Tls?.LoadCertificate(),
+            new ClientAuthenticator(users, options.ClientAuthentication),
+            new UpstreamConnector(options.Limits.Pipes, _logger),
+            new CancelRegistry());
+    }
+
+    public CancelRegistry CancelRegistry => _context.CancelRegistry;
+
+    public Task HandleAsync(IncomingConnection connection) => new PostgresSession(connection, _context, _logger).RunAsync();
+
+    /// <summary>Answers an SSLRequest with 'N' first (so libpq reads the error), then "too many connections".</summary>
+    public async Task RejectOverloadedAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        var head = new byte[8];
+        var received = await socket.ReceiveAsync(head, SocketFlags.None, cancellationToken);
+        if (received == 8 && BinaryPrimitives.ReadInt32BigEndian(head.AsSpan(4)) is StartupCode.SslRequest or StartupCode.GssEncRequest)
+        {
+            await socket.SendAsync("N"u8.ToArray(), SocketFlags.None, cancellationToken);
+        }
+
+        await ClientTransportNegotiator.SendErrorAsync(socket,
+            ErrorResponse.Fatal(SqlState.TooManyConnections, "sorry, too many clients already"), cancellationToken);
+    }
+
+    public void Dispose() => _context.Certificate?.Dispose();
+}

@@ -1,0 +1,123 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using System.Security.Cryptography;
+using System.Text;
+using HoopProxy.Core.Identity;
+using HoopProxy.Postgres.Authentication;
+using HoopProxy.Postgres.Configuration;
+using HoopProxy.Postgres.Protocol;
+using HoopProxy.Postgres.Protocol.Backend;
+using HoopProxy.Postgres.Protocol.Frontend;
+
+namespace HoopProxy.Postgres.Session;
+
+/// <summary>
+/// Authenticates a client as a proxy user. Unknown users go through the same exchange as known ones and
+/// fail with the same message, so the answer does not reveal which user names exist.
+/// </summary>
+public sealed class ClientAuthenticator
+{
+    private const int MaxAuthMessageBytes = 8192;
+    private readonly UserDirectory _users;
+    private readonly ClientAuthenticationMethod _method;
+    private readonly ConcurrentDictionary<string, ScramVerifier> _verifiers = new(StringComparer.Ordinal);
+    private readonly byte[] _decoySecret = RandomNumberGenerator.GetBytes(32);
+
+    public ClientAuthenticator(UserDirectory users, ClientAuthenticationMethod method)
+    {
+        _users = users;
+        _method = method;
+    }
+
+    /// <summary>Runs the exchange; returns the user, or throws 28P01 / 28000. On success nothing is sent yet after the final SASL message.</summary>
+    public async Task<ProxyUser> AuthenticateAsync(IDuplexPipe client, string userName, bool isTls, CancellationToken cancellationToken)
+    {
+        var known = _users.TryFind(userName, out var user);
+        var authenticated = _method == ClientAuthenticationMethod.Cleartext && isTls
+            ? await CleartextAsync(client, known ? user.Password : null, cancellationToken)
+            : await ScramAsync(client, known ? VerifierFor(user) : DecoyVerifier(userName), cancellationToken);
+        if (!known || !authenticated)
+        {
+            throw new PostgresProtocolException(SqlState.InvalidPassword, $"password authentication failed for user \"{userName}\"");
+        }
+
+        return user;
+    }
+
+    private ScramVerifier VerifierFor(ProxyUser user) =>
+        _verifiers.GetOrAdd(user.Name, _ => ScramVerifier.FromPassword(user.Password ?? ""));
+
+    /// <summary>A stable salt per unknown name (as for a real user) and keys that match no password.</summary>
+    private ScramVerifier DecoyVerifier(string userName)
+    {
+        var salt = HMACSHA256.HashData(_decoySecret, Encoding.UTF8.GetBytes(userName))[..16];
+        return new ScramVerifier(salt, ScramSha256.DefaultIterations, RandomNumberGenerator.GetBytes(32), RandomNumberGenerator.GetBytes(32));
+    }
+
+    private static async Task<bool> ScramAsync(IDuplexPipe client, ScramVerifier verifier, CancellationToken cancellationToken)
+    {
+        AuthenticationRequest.WriteSasl(client.Output, [ScramSha256.Mechanism]);
+        await client.Output.FlushAsync(cancellationToken);
+
+        var initial = await ReadPasswordMessageAsync(client, cancellationToken);
+        if (!SaslInitialResponse.TryParse(initial.BodySequence, out var first))
+        {
+            throw new PostgresProtocolException(SqlState.ProtocolViolation, "malformed SASLInitialResponse");
+        }
+
+        if (first.Mechanism != ScramSha256.Mechanism)
+        {
+            throw new PostgresProtocolException(SqlState.InvalidAuthorizationSpecification,
+                $"SASL mechanism \"{first.Mechanism}\" is not supported; the proxy offers {ScramSha256.Mechanism}");
+        }
+
+        var exchange = new ScramServerExchange(verifier);
+        var serverFirst = exchange.HandleClientFirst(Encoding.UTF8.GetString(first.Data));
+        if (serverFirst is null)
+        {
+            throw new PostgresProtocolException(SqlState.ProtocolViolation, "malformed SCRAM client-first message");
+        }
+
+        AuthenticationRequest.WriteSaslContinue(client.Output, serverFirst);
+        await client.Output.FlushAsync(cancellationToken);
+
+        var response = await ReadPasswordMessageAsync(client, cancellationToken);
+        var serverFinal = exchange.HandleClientFinal(Encoding.UTF8.GetString(response.Body));
+        if (serverFinal is null)
+        {
+            return false;
+        }
+
+        AuthenticationRequest.WriteSaslFinal(client.Output, serverFinal);
+        return true;
+    }
+
+    private static async Task<bool> CleartextAsync(IDuplexPipe client, string? expected, CancellationToken cancellationToken)
+    {
+        AuthenticationRequest.WriteCleartextPassword(client.Output);
+        await client.Output.FlushAsync(cancellationToken);
+        var message = await ReadPasswordMessageAsync(client, cancellationToken);
+        if (!PasswordMessage.TryParse(message.BodySequence, out var password))
+        {
+            throw new PostgresProtocolException(SqlState.ProtocolViolation, "malformed password message");
+        }
+
+        // Hash both sides so the comparison takes the same time whatever the lengths.
+        var given = SHA256.HashData(password.Password.ToArray());
+        var wanted = SHA256.HashData(Encoding.UTF8.GetBytes(expected ?? Convert.ToBase64String(RandomNumberGenerator.GetBytes(24))));
+        return CryptographicOperations.FixedTimeEquals(given, wanted) && expected is not null;
+    }
+
+    private static async Task<OwnedMessage> ReadPasswordMessageAsync(IDuplexPipe client, CancellationToken cancellationToken)
+    {
+        var message = await HandshakeReader.ReadMessageAsync(client.Input, MaxAuthMessageBytes, "client", cancellationToken);
+        if (message.Code != (byte)FrontendMessageCode.Password)
+        {
+            throw new PostgresProtocolException(SqlState.ProtocolViolation,
+                $"expected a password message, got message type '{(char)message.Code}'");
+        }
+
+        return message;
+    }
+}

@@ -1,0 +1,179 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using HoopProxy.Postgres.Protocol;
+
+namespace HoopProxy.Postgres.Session;
+
+/// <summary>Why a relay stopped.</summary>
+public enum RelayEnd
+{
+    /// <summary>The source closed cleanly at a message boundary.</summary>
+    SourceClosed,
+
+    /// <summary>The destination stopped accepting bytes.</summary>
+    DestinationClosed,
+
+    /// <summary>The observer asked to stop after a message (Terminate, a drain point).</summary>
+    ObserverStopped,
+
+    /// <summary><see cref="MessageRelay.Stop"/> was called.</summary>
+    Stopped,
+}
+
+/// <summary>
+/// One direction of a session: copies protocol messages from a source pipe to a destination pipe,
+/// tracking message boundaries without copying messages out. A message nobody needs to see is forwarded
+/// as soon as any of it arrives, so results larger than the proxy's buffers stream through; only a
+/// partial five-byte header, or a wanted message not yet complete, is held back.
+/// </summary>
+public sealed class MessageRelay
+{
+    private readonly PipeReader _source;
+    private readonly PipeWriter _destination;
+    private readonly IMessageObserver _observer;
+    private readonly int _maxMessageBytes;
+    private readonly long _maxWholeMessageBytes;
+    private readonly string _sourceName;
+    private long _streamRemaining;
+
+    /// <param name="maxWholeMessageBytes">The largest message an observer may ask to see whole: it must fit under the source pipe's pause threshold.</param>
+    public MessageRelay(PipeReader source, PipeWriter destination, IMessageObserver observer, int maxMessageBytes, long maxWholeMessageBytes, string sourceName)
+    {
+        _source = source;
+        _destination = destination;
+        _observer = observer;
+        _maxMessageBytes = maxMessageBytes;
+        _maxWholeMessageBytes = maxWholeMessageBytes;
+        _sourceName = sourceName;
+    }
+
+    /// <summary>False while a streamed message is half forwarded: nothing may be injected into the destination then.</summary>
+    public bool AtMessageBoundary => _streamRemaining == 0;
+
+    /// <summary>Messages seen so far (complete or started).</summary>
+    public long MessageCount { get; private set; }
+
+    /// <summary>Makes <see cref="RunAsync"/> return <see cref="RelayEnd.Stopped"/> after the batch it is forwarding.</summary>
+    public void Stop() => _source.CancelPendingRead();
+
+    public async Task<RelayEnd> RunAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await _source.ReadAsync(cancellationToken);
+            var buffer = result.Buffer;
+            var consumed = buffer.Start;
+            bool observerStopped;
+            long forwarded;
+            try
+            {
+                if (result.IsCanceled)
+                {
+                    return RelayEnd.Stopped;
+                }
+
+                forwarded = Scan(buffer, out observerStopped);
+                if (forwarded > 0)
+                {
+                    var slice = buffer.Slice(0, forwarded);
+                    foreach (var segment in slice)
+                    {
+                        _destination.Write(segment.Span);
+                    }
+
+                    consumed = slice.End;
+                }
+
+                if (result.IsCompleted && !observerStopped && forwarded < buffer.Length)
+                {
+                    throw new PostgresProtocolException(SqlState.ProtocolViolation,
+                        $"the {_sourceName} closed the connection in the middle of a message");
+                }
+            }
+            finally
+            {
+                _source.AdvanceTo(consumed, buffer.End);
+            }
+
+            if (forwarded > 0)
+            {
+                var flush = await _destination.FlushAsync(cancellationToken);
+                if (flush.IsCompleted)
+                {
+                    return RelayEnd.DestinationClosed;
+                }
+            }
+
+            if (observerStopped)
+            {
+                return RelayEnd.ObserverStopped;
+            }
+
+            if (result.IsCompleted)
+            {
+                if (_streamRemaining > 0)
+                {
+                    throw new PostgresProtocolException(SqlState.ProtocolViolation,
+                        $"the {_sourceName} closed the connection in the middle of a message");
+                }
+
+                return RelayEnd.SourceClosed;
+            }
+        }
+    }
+
+    /// <summary>Walks the buffered bytes message by message; returns how many may be forwarded now. Has no effect on the pipes.</summary>
+    private long Scan(in ReadOnlySequence<byte> buffer, out bool observerStopped)
+    {
+        observerStopped = false;
+        var length = buffer.Length;
+        long offset = Math.Min(_streamRemaining, length);
+        _streamRemaining -= offset;
+
+        while (_streamRemaining == 0 && offset < length)
+        {
+            var rest = buffer.Slice(offset);
+            if (!MessageHeader.TryRead(rest, out var header))
+            {
+                break;
+            }
+
+            header.Validate(_maxMessageBytes, _sourceName);
+            var total = header.TotalLength;
+            if (_observer.WantsMessage(header.Code))
+            {
+                if (total > _maxWholeMessageBytes)
+                {
+                    throw new PostgresProtocolException(SqlState.ProgramLimitExceeded,
+                        $"message '{(char)header.Code}' of {header.Length} bytes from the {_sourceName} is larger than the proxy inspects ({_maxWholeMessageBytes} bytes)");
+                }
+
+                if (rest.Length < total)
+                {
+                    break;
+                }
+
+                MessageCount++;
+                offset += total;
+                if (!_observer.OnMessage(header.Code, rest.Slice(MessageHeader.Size, header.BodyLength)))
+                {
+                    observerStopped = true;
+                    break;
+                }
+            }
+            else if (rest.Length >= total)
+            {
+                MessageCount++;
+                offset += total;
+            }
+            else
+            {
+                MessageCount++;
+                _streamRemaining = total - rest.Length;
+                offset = length;
+            }
+        }
+
+        return offset;
+    }
+}

@@ -1,0 +1,388 @@
+using System.Buffers;
+using System.Net.Sockets;
+using HoopProxy.Core.Identity;
+using HoopProxy.Core.Networking;
+using HoopProxy.Postgres.Configuration;
+using HoopProxy.Postgres.Protocol;
+using HoopProxy.Postgres.Protocol.Backend;
+using HoopProxy.Postgres.Protocol.Frontend;
+using Microsoft.Extensions.Logging;
+
+namespace HoopProxy.Postgres.Session;
+
+/// <summary>
+/// One client connection from first byte to close: encryption, startup, proxy authentication, upstream
+/// login with the target's credentials, then the two-way relay. Errors reach the client as ErrorResponse
+/// with a SQLSTATE; nothing here can take down another session.
+/// </summary>
+internal sealed partial class PostgresSession
+{
+    private static readonly HashSet<string> ProxyOwnedParameters = new(StringComparer.Ordinal) { "user", "database" };
+    private readonly IncomingConnection _connection;
+    private readonly PostgresSessionContext _context;
+    private readonly ILogger _logger;
+
+    public PostgresSession(IncomingConnection connection, PostgresSessionContext context, ILogger logger)
+    {
+        _connection = connection;
+        _context = context;
+        _logger = logger;
+    }
+
+    private PostgresProxyOptions Options => _context.Options;
+
+    public async Task RunAsync()
+    {
+        using var startup = CancellationTokenSource.CreateLinkedTokenSource(_connection.Aborted);
+        startup.CancelAfter(Options.Limits.StartupTimeout);
+
+        ClientTransport transport;
+        try
+        {
+            transport = await ClientTransportNegotiator.NegotiateAsync(_connection.Socket, _context.Certificate, Options.Limits.Pipes, startup.Token);
+        }
+        catch (PostgresProtocolException e)
+        {
+            LogRefused(_logger, _connection.Id, _connection.RemoteEndPoint, e.SqlState, e.Message);
+            await TrySendRawErrorAsync(ErrorResponse.Fatal(e.SqlState, e.Message));
+            return;
+        }
+        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or System.Security.Authentication.AuthenticationException)
+        {
+            LogHandshakeFailed(_logger, _connection.Id, _connection.RemoteEndPoint, e.Message);
+            return;
+        }
+
+        await using var client = transport.Pipe;
+        UpstreamSession? upstream = null;
+        try
+        {
+            upstream = await StartAsync(transport, startup.Token);
+        }
+        catch (PostgresProtocolException e)
+        {
+            LogRefused(_logger, _connection.Id, _connection.RemoteEndPoint, e.SqlState, e.Message);
+            await TrySendAsync(client, ErrorResponse.Fatal(e.SqlState, e.Message));
+            return;
+        }
+        catch (OperationCanceledException) when (startup.IsCancellationRequested && !_connection.Aborted.IsCancellationRequested)
+        {
+            var message = $"startup and authentication did not finish within {Options.Limits.StartupTimeout.TotalSeconds:0.#} s";
+            LogRefused(_logger, _connection.Id, _connection.RemoteEndPoint, SqlState.ProtocolViolation, message);
+            await TrySendAsync(client, ErrorResponse.Fatal(SqlState.ProtocolViolation, message));
+            return;
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
+        {
+            LogHandshakeFailed(_logger, _connection.Id, _connection.RemoteEndPoint, e.Message);
+            return;
+        }
+
+        if (upstream is null)
+        {
+            return;
+        }
+
+        await using (upstream.Pipe)
+        {
+            await RelayAsync(client, upstream);
+        }
+    }
+
+    /// <summary>Startup packet to ReadyForQuery. Returns null when the connection carried a CancelRequest.</summary>
+    private async Task<UpstreamSession?> StartAsync(ClientTransport transport, CancellationToken cancellationToken)
+    {
+        var client = transport.Pipe;
+        var (code, payload) = await HandshakeReader.ReadStartupPacketAsync(client.Input, cancellationToken);
+        if (code == StartupCode.CancelRequest && payload.Length == 8)
+        {
+            await ForwardCancelAsync(payload);
+            return null;
+        }
+
+        if (code is StartupCode.SslRequest or StartupCode.GssEncRequest)
+        {
+            throw new PostgresProtocolException(SqlState.ProtocolViolation, "encryption request after the connection was set up");
+        }
+
+        if (StartupCode.Major(code) != 3)
+        {
+            throw new PostgresProtocolException(SqlState.FeatureNotSupported,
+                $"unsupported frontend protocol {StartupCode.Major(code)}.{StartupCode.Minor(code)}: the proxy supports 3.0");
+        }
+
+        if (!StartupMessage.TryParse(code, new(payload), out var startup))
+        {
+            throw new PostgresProtocolException(SqlState.ProtocolViolation, "invalid startup packet layout: expected terminator as last byte");
+        }
+
+        var unknownOptions = startup.Parameters.Select(p => p.Key).Where(k => k.StartsWith("_pq_.", StringComparison.Ordinal)).ToArray();
+        if (StartupCode.Minor(code) > 0 || unknownOptions.Length > 0)
+        {
+            new NegotiateProtocolVersion(0, unknownOptions).WriteTo(client.Output);
+        }
+
+        var userName = startup["user"];
+        if (string.IsNullOrEmpty(userName))
+        {
+            throw new PostgresProtocolException(SqlState.InvalidAuthorizationSpecification, "no PostgreSQL user name specified in startup packet");
+        }
+
+        var target = ResolveTarget(startup["database"], userName);
+        var user = await _context.Authenticator.AuthenticateAsync(client, userName, transport.IsTls, cancellationToken);
+        await client.Output.FlushAsync(cancellationToken);
+        LogAuthenticated(_logger, _connection.Id, user.Name, _connection.RemoteEndPoint, target.Name);
+
+        var forwarded = startup.Parameters.Where(p => !ProxyOwnedParameters.Contains(p.Key) && !p.Key.StartsWith("_pq_.", StringComparison.Ordinal));
+        var upstream = await _context.Connector.ConnectAsync(target, forwarded, cancellationToken);
+        try
+        {
+            await GreetAsync(client, upstream, cancellationToken);
+            _user = user;
+            return upstream;
+        }
+        catch
+        {
+            await upstream.Pipe.DisposeAsync();
+            throw;
+        }
+    }
+
+    private ProxyUser? _user;
+    private BackendKeyData _clientKey;
+
+    /// <summary>AuthenticationOk, the server's parameters, the proxy's own cancel key, ReadyForQuery.</summary>
+    private async Task GreetAsync(PumpedDuplexPipe client, UpstreamSession upstream, CancellationToken cancellationToken)
+    {
+        AuthenticationRequest.WriteOk(client.Output);
+        foreach (var message in upstream.GreetingMessages)
+        {
+            client.Output.Write<byte>(message);
+        }
+
+        _clientKey = _context.CancelRegistry.Register(new CancelRoute(upstream.Target, upstream.Key));
+        _clientKey.WriteTo(client.Output);
+        new ReadyForQuery(upstream.Status).WriteTo(client.Output);
+        await client.Output.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>The database parameter names a target; absent, or the libpq default (the user name), means the default target.</summary>
+    private PostgresTarget ResolveTarget(string? database, string userName)
+    {
+        if (database is not null && Options.Targets.TryGetValue(database, out var named))
+        {
+            return named;
+        }
+
+        if ((string.IsNullOrEmpty(database) || database == userName) && Options.DefaultTarget is not null)
+        {
+            return Options.Targets[Options.DefaultTarget];
+        }
+
+        throw new PostgresProtocolException(SqlState.InvalidCatalogName,
+            string.IsNullOrEmpty(database) ? "no target named and no default target configured" : $"target \"{database}\" does not exist");
+    }
+
+    private async Task RelayAsync(PumpedDuplexPipe client, UpstreamSession upstream)
+    {
+        var limits = Options.Limits;
+        var frontendObserver = new FrontendObserver();
+        var backendObserver = new BackendObserver(frontendObserver);
+        backendObserver.MarkReady(upstream.Status);
+        var inspectable = limits.Pipes.PauseThreshold;
+        var frontend = new MessageRelay(client.Input, upstream.Pipe.Output, frontendObserver, limits.MaxMessageBytes, inspectable, "client");
+        var backend = new MessageRelay(upstream.Pipe.Input, client.Output, backendObserver, limits.MaxMessageBytes, inspectable, "server");
+
+        using var drainRegistration = _connection.Draining.Register(() =>
+        {
+            backendObserver.Draining = true;
+            if (backendObserver.IsIdle)
+            {
+                backend.Stop();
+            }
+        });
+        using var abortRegistration = _connection.Aborted.Register(() =>
+        {
+            client.Abort();
+            upstream.Pipe.Abort();
+        });
+
+        var toServer = frontend.RunAsync(CancellationToken.None);
+        var toClient = backend.RunAsync(CancellationToken.None);
+        string reason;
+        if (await Task.WhenAny(toServer, toClient) == toServer)
+        {
+            reason = await OnClientSideEndedAsync(toServer, toClient, client, upstream, backend);
+        }
+        else
+        {
+            reason = await OnServerSideEndedAsync(toClient, toServer, client, upstream, frontend, backend, backendObserver);
+        }
+
+        _context.CancelRegistry.Unregister(_clientKey);
+        LogSessionEnded(_logger, _connection.Id, _user?.Name ?? "?", upstream.Target.Name, frontendObserver.MessagesForwarded, reason);
+    }
+
+    /// <summary>The client said Terminate, closed, or broke the protocol: let the server go, tell the client why if we can.</summary>
+    private async Task<string> OnClientSideEndedAsync(Task<RelayEnd> toServer, Task<RelayEnd> toClient, PumpedDuplexPipe client, UpstreamSession upstream, MessageRelay backend)
+    {
+        string reason;
+        try
+        {
+            reason = "client " + Describe(await toServer);
+        }
+        catch (PostgresProtocolException e)
+        {
+            reason = $"client protocol error: {e.Message}";
+            backend.Stop();
+            await Quietly(toClient);
+            if (backend.AtMessageBoundary)
+            {
+                await TrySendAsync(client, ErrorResponse.Fatal(e.SqlState, e.Message));
+            }
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException)
+        {
+            reason = "client connection lost";
+        }
+
+        // Closing our side makes the server end its backend, which also aborts a COPY in progress.
+        await upstream.Pipe.Output.CompleteAsync();
+        if (await Task.WhenAny(toClient, Task.Delay(TimeSpan.FromSeconds(5))) != toClient)
+        {
+            upstream.Pipe.Abort();
+        }
+
+        await Quietly(toClient);
+        return reason;
+    }
+
+    /// <summary>The server closed, or the proxy is draining and the session is idle: end the client's side too.</summary>
+    private async Task<string> OnServerSideEndedAsync(Task<RelayEnd> toClient, Task<RelayEnd> toServer, PumpedDuplexPipe client,
+        UpstreamSession upstream, MessageRelay frontend, MessageRelay backend, BackendObserver backendObserver)
+    {
+        string reason;
+        try
+        {
+            var end = await toClient;
+            if (end is RelayEnd.Stopped or RelayEnd.ObserverStopped && backendObserver.Draining)
+            {
+                reason = "proxy shutdown";
+                await TrySendAsync(client, ErrorResponse.Fatal(SqlState.AdminShutdown, "terminating connection because the proxy is shutting down"));
+            }
+            else
+            {
+                reason = "server " + Describe(end);
+            }
+        }
+        catch (PostgresProtocolException e)
+        {
+            reason = $"server protocol error: {e.Message}";
+            if (backend.AtMessageBoundary)
+            {
+                await TrySendAsync(client, ErrorResponse.Fatal(SqlState.ConnectionFailure, $"lost the connection to target \"{upstream.Target.Name}\""));
+            }
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException)
+        {
+            reason = "server connection lost";
+            if (backend.AtMessageBoundary)
+            {
+                await TrySendAsync(client, ErrorResponse.Fatal(SqlState.ConnectionFailure, $"lost the connection to target \"{upstream.Target.Name}\""));
+            }
+        }
+
+        await client.Output.CompleteAsync();
+        frontend.Stop();
+        await Quietly(toServer);
+        return reason;
+    }
+
+    private async Task ForwardCancelAsync(byte[] payload)
+    {
+        var processId = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(payload);
+        var secret = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(payload.AsSpan(4));
+        if (!_context.CancelRegistry.TryResolve(processId, secret, out var route))
+        {
+            // As PostgreSQL does: no answer either way, so a guesser learns nothing.
+            LogCancelUnknown(_logger, _connection.Id, _connection.RemoteEndPoint);
+            return;
+        }
+
+        try
+        {
+            await _context.Connector.SendCancelAsync(route, _connection.Aborted);
+            LogCancelForwarded(_logger, _connection.Id, route.Target.Name);
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or PostgresProtocolException or System.Security.Authentication.AuthenticationException)
+        {
+            LogCancelFailed(_logger, _connection.Id, route.Target.Name, e.Message);
+        }
+    }
+
+    private static string Describe(RelayEnd end) => end switch
+    {
+        RelayEnd.SourceClosed => "closed the connection",
+        RelayEnd.DestinationClosed => "peer stopped reading",
+        RelayEnd.ObserverStopped => "ended the session",
+        _ => "stopped",
+    };
+
+    private static async Task Quietly(Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or PostgresProtocolException or InvalidOperationException)
+        {
+            // The other direction already decided how the session ends.
+        }
+    }
+
+    private static async Task TrySendAsync(PumpedDuplexPipe client, ErrorResponse error)
+    {
+        try
+        {
+            error.WriteTo(client.Output);
+            await client.Output.FlushAsync();
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or OperationCanceledException)
+        {
+            // The client is gone; there is nobody left to tell.
+        }
+    }
+
+    private async Task TrySendRawErrorAsync(ErrorResponse error)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await ClientTransportNegotiator.SendErrorAsync(_connection.Socket, error, timeout.Token);
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
+    }
+
+    [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "session {Session}: {User} from {Client} authenticated for target {Target}")]
+    private static partial void LogAuthenticated(ILogger logger, long session, string user, System.Net.IPEndPoint client, string target);
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "session {Session}: refused {Client}: {SqlState} {Reason}")]
+    private static partial void LogRefused(ILogger logger, long session, System.Net.IPEndPoint client, string sqlState, string reason);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "session {Session}: handshake with {Client} ended: {Reason}")]
+    private static partial void LogHandshakeFailed(ILogger logger, long session, System.Net.IPEndPoint client, string reason);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "session {Session}: {User} on {Target} ended after {Messages} client messages: {Reason}")]
+    private static partial void LogSessionEnded(ILogger logger, long session, string user, string target, long messages, string reason);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "session {Session}: cancel forwarded to target {Target}")]
+    private static partial void LogCancelForwarded(ILogger logger, long session, string target);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "session {Session}: cancel request from {Client} matches no session")]
+    private static partial void LogCancelUnknown(ILogger logger, long session, System.Net.IPEndPoint client);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "session {Session}: cancel to target {Target} failed: {Reason}")]
+    private static partial void LogCancelFailed(ILogger logger, long session, string target, string reason);
+}

@@ -1,0 +1,12 @@
+using System.Security.Cryptography.X509Certificates;
+using HoopProxy.Postgres.Configuration;
+
+namespace HoopProxy.Postgres.Session;
+
+/// <summary>What every session of one listener shares.</summary>
+internal sealed record PostgresSessionContext(
+    PostgresProxyOptions Options,
+    X509Certificate2? Certificate,
+    ClientAuthenticator Authenticator,
+    UpstreamConnector Connector,
+    CancelRegistry CancelRegistry);

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what the tests, the demo and the benchmarks need, when it is missing (Debian 12, as root or with sudo).
+set -euo pipefail
+
+need=()
+[ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v psql >/dev/null || need+=(postgresql-client)
+command -v pgbench >/dev/null || need+=(postgresql-contrib)
+command -v pgbouncer >/dev/null || need+=(pgbouncer)
+/usr/bin/python3 -c 'import psycopg' 2>/dev/null || need+=(python3-psycopg)
+ls /usr/lib/x86_64-linux-gnu/libpg_query.so* >/dev/null 2>&1 || ls /usr/lib/*/libpg_query.so* >/dev/null 2>&1 || need+=(libpg-query1504.0)
+command -v runuser >/dev/null || need+=(util-linux)
+
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing: ${need[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# The Debian packages start a system cluster and a pgbouncer we do not use; the tests start their own.
+if [ "$(id -u)" -eq 0 ]; then
+  systemctl stop pgbouncer >/dev/null 2>&1 || service pgbouncer stop >/dev/null 2>&1 || true
+fi
