@@ -1,0 +1,39 @@
+using HoopProxy.Host.Demo;
+using NUnit.Framework;
+
+// In the root namespace: NUnit runs a SetUpFixture for the tests of its namespace and below, so this one covers all.
+
+namespace HoopProxy.Tests;
+
+/// <summary>
+/// One real PostgreSQL cluster for the whole test run (initdb in a temporary folder, free port,
+/// password_encryption scram-sha-256). The role "app" owns the database "bank"; tests that need
+/// their own objects create them with unique names.
+/// </summary>
+[SetUpFixture]
+public sealed class TestCluster
+{
+    public const string TargetUser = "app";
+    public const string TargetPassword = "app-secret";
+    public const string TargetDatabase = "bank";
+
+    private static LocalPostgresCluster? _cluster;
+
+    public static LocalPostgresCluster Postgres => _cluster ?? throw new InvalidOperationException("the test cluster is not running");
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        _cluster = await LocalPostgresCluster.StartAsync();
+        await _cluster.CreateRoleAndDatabaseAsync(TargetUser, TargetPassword, TargetDatabase);
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        if (_cluster is not null)
+        {
+            await _cluster.DisposeAsync();
+        }
+    }
+}
