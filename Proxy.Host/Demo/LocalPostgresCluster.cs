@@ -38,14 +38,17 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
     private static bool RunningAsRoot => Environment.IsPrivilegedProcess;
 
     /// <param name="settings">Extra postgresql.conf lines (name = value).</param>
-    public static async Task<LocalPostgresCluster> StartAsync(IReadOnlyDictionary<string, string>? settings = null)
+    /// <param name="hbaLines">pg_hba.conf lines placed before the defaults, so they win (first match).</param>
+    /// <param name="files">Files to place in the data directory before start (certificates), by name.</param>
+    public static async Task<LocalPostgresCluster> StartAsync(IReadOnlyDictionary<string, string>? settings = null,
+        IReadOnlyList<string>? hbaLines = null, IReadOnlyDictionary<string, string>? files = null)
     {
         var bin = FindBinDirectory();
         var directory = Path.Combine(Path.GetTempPath(), "hoopproxy-pg-" + Guid.NewGuid().ToString("N")[..12]);
         var cluster = new LocalPostgresCluster(directory, bin, FreeTcpPort());
         try
         {
-            await cluster.InitializeAsync(settings ?? new Dictionary<string, string>());
+            await cluster.InitializeAsync(settings ?? new Dictionary<string, string>(), hbaLines ?? [], files ?? new Dictionary<string, string>());
             return cluster;
         }
         catch
@@ -55,7 +58,7 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
         }
     }
 
-    private async Task InitializeAsync(IReadOnlyDictionary<string, string> settings)
+    private async Task InitializeAsync(IReadOnlyDictionary<string, string> settings, IReadOnlyList<string> hbaLines, IReadOnlyDictionary<string, string> files)
     {
         System.IO.Directory.CreateDirectory(Directory);
         System.IO.Directory.CreateDirectory(SocketDirectory);
@@ -85,6 +88,23 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
         }
 
         await File.AppendAllLinesAsync(Path.Combine(DataDirectory, "postgresql.conf"), conf.Select(kv => $"{kv.Key} = {kv.Value}"));
+        var hba = Path.Combine(DataDirectory, "pg_hba.conf");
+        await File.WriteAllLinesAsync(hba, hbaLines.Concat(await File.ReadAllLinesAsync(hba)));
+        foreach (var (name, content) in files)
+        {
+            var path = Path.Combine(DataDirectory, name);
+            await File.WriteAllTextAsync(path, content);
+            // PostgreSQL refuses a key file readable by others.
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+        }
+
+        if (RunningAsRoot)
+        {
+            await ExternalProcess.RunCheckedAsync("chown", ["-R", "postgres:postgres", DataDirectory]);
+        }
         await RunAsServerUserAsync(Path.Combine(BinDirectory, "pg_ctl"), ["-D", DataDirectory, "-l", LogFile, "-w", "-t", "60", "start"]);
     }
 

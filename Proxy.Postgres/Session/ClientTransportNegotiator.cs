@@ -45,13 +45,15 @@ public static class ClientTransportNegotiator
                     continue;
                 }
 
-                await socket.SendAsync("S"u8.ToArray(), SocketFlags.None, cancellationToken);
                 // Bytes already waiting were sent in plaintext before our answer: a man in the middle
-                // injecting them is the attack of CVE-2021-23214. Refuse, as PostgreSQL does.
+                // injecting them is the attack of CVE-2021-23214. Refuse, as PostgreSQL does. (Checked
+                // before answering: after 'S' the client's ClientHello may legitimately be here already.)
                 if (socket.Available > 0)
                 {
                     throw new PostgresProtocolException(SqlState.ProtocolViolation, "received unencrypted data after SSL request");
                 }
+
+                await socket.SendAsync("S"u8.ToArray(), SocketFlags.None, cancellationToken);
 
                 var stream = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
                 try
