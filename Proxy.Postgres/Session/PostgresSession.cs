@@ -77,6 +77,13 @@ internal sealed partial class PostgresSession
             LogHandshakeFailed(_logger, _connection.Id, _connection.RemoteEndPoint, e.Message);
             return;
         }
+        catch (Exception e)
+        {
+            // A bug of ours: the client still gets an answer in its protocol, the details stay in our log.
+            LogStartupCrashed(_logger, e, _connection.Id);
+            await TrySendAsync(client, ErrorResponse.Fatal(SqlState.InternalError, "internal error in the proxy during startup"));
+            return;
+        }
 
         if (upstream is null)
         {
@@ -382,6 +389,9 @@ internal sealed partial class PostgresSession
 
     [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "session {Session}: cancel request from {Client} matches no session")]
     private static partial void LogCancelUnknown(ILogger logger, long session, System.Net.IPEndPoint client);
+
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Error, Message = "session {Session}: startup failed unexpectedly")]
+    private static partial void LogStartupCrashed(ILogger logger, Exception exception, long session);
 
     [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "session {Session}: cancel to target {Target} failed: {Reason}")]
     private static partial void LogCancelFailed(ILogger logger, long session, string target, string reason);

@@ -350,6 +350,19 @@ internal static class TargetCertificateValidator
 {
     public static bool IsAcceptable(PostgresTarget target, X509Certificate? certificate, SslPolicyErrors errors)
     {
+        try
+        {
+            return Check(target, certificate, errors);
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            // An unreadable root file or certificate is a refusal, never an open door.
+            return false;
+        }
+    }
+
+    private static bool Check(PostgresTarget target, X509Certificate? certificate, SslPolicyErrors errors)
+    {
         switch (target.SslMode)
         {
             case SslMode.Prefer:
@@ -373,7 +386,10 @@ internal static class TargetCertificateValidator
                 {
                     chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
                     chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    chain.ChainPolicy.CustomTrustStore.Add(X509Certificate2.CreateFromPemFile(target.RootCertificateFile));
+                    // A bundle file may hold several CAs, as libpq's sslrootcert does.
+                    var roots = new X509Certificate2Collection();
+                    roots.ImportFromPemFile(target.RootCertificateFile);
+                    chain.ChainPolicy.CustomTrustStore.AddRange(roots);
                     using var leaf = new X509Certificate2(certificate);
                     return nameOk && chain.Build(leaf);
                 }
