@@ -30,10 +30,11 @@ public sealed partial class TcpConnectionListener : IAsyncDisposable
         _limits = limits;
         _handler = handler;
         _logger = logger;
+        LocalEndPoint = endpoint;
     }
 
     /// <summary>The bound address; with port 0 configured, the port the system chose.</summary>
-    public IPEndPoint LocalEndPoint => (IPEndPoint?)_socket?.LocalEndPoint ?? _endpoint;
+    public IPEndPoint LocalEndPoint { get; private set; }
 
     public int ActiveSessions => _sessions.Count;
 
@@ -53,6 +54,7 @@ public sealed partial class TcpConnectionListener : IAsyncDisposable
         }
 
         _socket = socket;
+        LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
         LogListening(_logger, _name, LocalEndPoint);
         _accepting = AcceptLoopAsync(socket);
     }
@@ -91,13 +93,14 @@ public sealed partial class TcpConnectionListener : IAsyncDisposable
             }
 
             var connection = new IncomingConnection(id, client, _draining.Token, _aborted.Token);
-            var session = RunSessionAsync(connection);
-            _sessions[id] = session;
-            _ = session.ContinueWith(_ => _sessions.TryRemove(id, out var _), TaskScheduler.Default);
+            // Registered before the session runs, removed by it as its last act: the count is never stale.
+            var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _sessions[id] = finished.Task;
+            _ = RunSessionAsync(connection, finished);
         }
     }
 
-    private async Task RunSessionAsync(IncomingConnection connection)
+    private async Task RunSessionAsync(IncomingConnection connection, TaskCompletionSource finished)
     {
         // Leave the accept loop before doing any protocol work.
         await Task.Yield();
@@ -113,6 +116,8 @@ public sealed partial class TcpConnectionListener : IAsyncDisposable
         finally
         {
             connection.Socket.Dispose();
+            _sessions.TryRemove(connection.Id, out _);
+            finished.SetResult();
         }
     }
 

@@ -47,6 +47,13 @@ internal sealed partial class PostgresSession
             await TrySendRawErrorAsync(ErrorResponse.Fatal(e.SqlState, e.Message));
             return;
         }
+        catch (OperationCanceledException) when (startup.IsCancellationRequested && !_connection.Aborted.IsCancellationRequested)
+        {
+            var message = StartupTimeoutMessage();
+            LogRefused(_logger, _connection.Id, _connection.RemoteEndPoint, SqlState.ProtocolViolation, message);
+            await TrySendRawErrorAsync(ErrorResponse.Fatal(SqlState.ProtocolViolation, message));
+            return;
+        }
         catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or System.Security.Authentication.AuthenticationException)
         {
             LogHandshakeFailed(_logger, _connection.Id, _connection.RemoteEndPoint, e.Message);
@@ -67,7 +74,7 @@ internal sealed partial class PostgresSession
         }
         catch (OperationCanceledException) when (startup.IsCancellationRequested && !_connection.Aborted.IsCancellationRequested)
         {
-            var message = $"startup and authentication did not finish within {Options.Limits.StartupTimeout.TotalSeconds:0.#} s";
+            var message = StartupTimeoutMessage();
             LogRefused(_logger, _connection.Id, _connection.RemoteEndPoint, SqlState.ProtocolViolation, message);
             await TrySendAsync(client, ErrorResponse.Fatal(SqlState.ProtocolViolation, message));
             return;
@@ -95,6 +102,9 @@ internal sealed partial class PostgresSession
             await RelayAsync(client, upstream);
         }
     }
+
+    private string StartupTimeoutMessage() =>
+        $"startup and authentication did not finish within {Options.Limits.StartupTimeout.TotalSeconds:0.#} s";
 
     /// <summary>Startup packet to ReadyForQuery. Returns null when the connection carried a CancelRequest.</summary>
     private async Task<UpstreamSession?> StartAsync(ClientTransport transport, CancellationToken cancellationToken)
