@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Globalization;
+using HoopProxy.Host.Demo;
+using HoopProxy.Tests.Infrastructure;
+using NUnit.Framework;
+
+namespace HoopProxy.Tests.Integration;
+
+/// <summary>The <c>hoopproxy serve --config FILE</c> executable with the issue's own configuration, driven by psql.</summary>
+public sealed class ServeCommandTests
+{
+    [Test]
+    public async Task The_documented_configuration_serves_psql_over_plaintext_and_tls()
+    {
+        using var certificates = TestCertificates.Create();
+        var port = LocalPostgresCluster.FreeTcpPort();
+        var configPath = Path.Combine(certificates.Directory, "hoopproxy.json");
+        // The example from the issue, with the test cluster's port; the certificate paths are relative to the file.
+        await File.WriteAllTextAsync(configPath, $$"""
+            {
+              "Postgres": {
+                "Listen": "127.0.0.1:{{port}}",
+                "DefaultTarget": "bank",
+                "Tls": { "CertificateFile": "server.crt", "KeyFile": "server.key" },
+                "Targets": {
+                  "bank": { "Host": "127.0.0.1", "Port": {{TestCluster.Postgres.Port}}, "Database": "bank",
+                            "Username": "app", "Password": "app-secret", "SslMode": "prefer" }
+                }
+              },
+              "Users": {
+                "alice": { "Password": "alice-pw", "Groups": [ "analysts" ] }
+              }
+            }
+            """);
+
+        using var proxy = StartServe(configPath);
+        try
+        {
+            var environment = new Dictionary<string, string> { ["PGPASSWORD"] = "alice-pw", ["PGCONNECT_TIMEOUT"] = "5" };
+            var portText = port.ToString(CultureInfo.InvariantCulture);
+            ExternalProcess.Result plain = null!;
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            do
+            {
+                plain = await ExternalProcess.RunAsync("psql", ["-X", "-At", "-h", "127.0.0.1", "-p", portText, "-U", "alice", "bank", "-c", "SELECT current_user"], environment);
+            }
+            while (plain.ExitCode != 0 && plain.StandardError.Contains("Connection refused", StringComparison.Ordinal) && DateTime.UtcNow < deadline && await Delay());
+
+            Assert.That(plain.ExitCode, Is.Zero, plain.Combined);
+            Assert.That(plain.StandardOutput.Trim(), Is.EqualTo("app"));
+
+            environment["PGSSLMODE"] = "verify-full";
+            environment["PGSSLROOTCERT"] = certificates.CaCertificateFile;
+            var tls = await ExternalProcess.RunAsync("psql", ["-X", "-At", "-h", "localhost", "-p", portText, "-U", "alice", "bank", "-c", "SELECT current_database()"], environment);
+            Assert.That(tls.ExitCode, Is.Zero, tls.Combined);
+            Assert.That(tls.StandardOutput.Trim(), Is.EqualTo("bank"));
+        }
+        finally
+        {
+            // SIGTERM: the host drains and exits cleanly.
+            Process.Start("kill", ["-TERM", proxy.Id.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
+            var exited = proxy.WaitForExit(TimeSpan.FromSeconds(30));
+            if (!exited)
+            {
+                proxy.Kill(entireProcessTree: true);
+            }
+
+            Assert.That(exited, Is.True, "the proxy exits on SIGTERM");
+            Assert.That(proxy.ExitCode, Is.Zero);
+        }
+    }
+
+    [Test]
+    public async Task A_bad_configuration_exits_with_a_message_naming_the_key()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"hoopproxy-bad-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(path, """{ "Postgres": { "Listen": "127.0.0.1:1", "Targets": { "x": { "Host": "h", "Database": "d" } } } }""");
+        try
+        {
+            var result = await ExternalProcess.RunAsync("dotnet", [HoopproxyDll, "serve", "--config", path]);
+            Assert.That(result.ExitCode, Is.EqualTo(2));
+            Assert.That(result.StandardError, Does.Contain("Postgres:Targets:x:Username"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static string HoopproxyDll => Path.Combine(AppContext.BaseDirectory, "hoopproxy.dll");
+
+    private static Process StartServe(string configPath)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { HoopproxyDll, "serve", "--config", configPath })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static async Task<bool> Delay()
+    {
+        await Task.Delay(200);
+        return true;
+    }
+}
