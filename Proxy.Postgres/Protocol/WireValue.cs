@@ -13,8 +13,8 @@ public readonly record struct WireValue(ReadOnlySequence<byte> Data, bool IsNull
     /// <summary>The length field as on the wire: -1 for NULL.</summary>
     public int Length => IsNull ? -1 : (int)Data.Length;
 
-    /// <summary>Bytes on the wire, length field included.</summary>
-    public long WireLength => 4 + Data.Length;
+    /// <summary>Bytes on the wire, length field included. A NULL carries no bytes, whatever <see cref="Data"/> holds.</summary>
+    public long WireLength => IsNull ? 4 : 4 + Data.Length;
 
     internal static bool TryRead(ref SequenceReader<byte> reader, out WireValue value)
     {
@@ -43,7 +43,10 @@ public readonly record struct WireValue(ReadOnlySequence<byte> Data, bool IsNull
     internal void Write(ref MessageSpanWriter writer)
     {
         writer.WriteInt32(Length);
-        writer.WriteBytes(Data);
+        if (!IsNull)
+        {
+            writer.WriteBytes(Data);
+        }
     }
 
     internal static long WireLengthOf(byte[]? value) => 4L + (value?.Length ?? 0);

@@ -333,6 +333,13 @@ public sealed class BackendMessageTests
     }
 
     [Test]
+    public void A_null_value_writes_no_bytes_even_when_built_with_some()
+    {
+        var message = new FunctionCallResponse(new WireValue(new ReadOnlySequence<byte>([1, 2, 3]), IsNull: true));
+        Assert.That(Written(message.WriteTo), Is.EqualTo(new byte[] { (byte)'V', 0, 0, 0, 8, 255, 255, 255, 255 }));
+    }
+
+    [Test]
     public void NotificationResponse()
     {
         byte[] wire = [(byte)'A', 0, 0, 0, 19, 0, 0, 0x30, 0x39, .. "jobs"u8, 0, .. "hello"u8, 0];
