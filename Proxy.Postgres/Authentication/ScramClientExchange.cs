@@ -6,15 +6,27 @@ namespace HoopProxy.Postgres.Authentication;
 public sealed class ScramClientExchange
 {
     private readonly string _password;
-    private readonly string _clientNonce = ScramSha256.NewNonce();
+    private readonly string _clientNonce;
+    private readonly string _userName;
     private byte[] _expectedServerSignature = [];
 
     public ScramClientExchange(string password)
+        : this(password, ScramSha256.NewNonce(), "")
     {
-        _password = password;
     }
 
-    public string ClientFirstBare => $"n=,r={_clientNonce}";
+    /// <summary>
+    /// Fixes the nonce and the SCRAM user name so published test vectors (RFC 7677 uses "n=user") can be
+    /// replayed; PostgreSQL clients send an empty name because the startup packet already carries it.
+    /// </summary>
+    internal ScramClientExchange(string password, string clientNonce, string userName)
+    {
+        _password = password;
+        _clientNonce = clientNonce;
+        _userName = userName;
+    }
+
+    public string ClientFirstBare => $"n={_userName},r={_clientNonce}";
 
     public string ClientFirst => "n,," + ClientFirstBare;
 

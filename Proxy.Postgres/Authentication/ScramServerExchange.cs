@@ -15,9 +15,18 @@ public sealed class ScramServerExchange
     private string _serverFirst = "";
     private string _nonce = "";
 
+    private readonly string? _serverNonce;
+
     public ScramServerExchange(ScramVerifier verifier)
     {
         _verifier = verifier;
+    }
+
+    /// <summary>Fixes the server's half of the nonce so published test vectors can be replayed.</summary>
+    internal ScramServerExchange(ScramVerifier verifier, string serverNonce)
+    {
+        _verifier = verifier;
+        _serverNonce = serverNonce;
     }
 
     /// <summary>Takes client-first, returns server-first; null when the message is malformed.</summary>
@@ -42,7 +51,7 @@ public sealed class ScramServerExchange
             return null;
         }
 
-        _nonce = clientNonce + ScramSha256.NewNonce();
+        _nonce = clientNonce + (_serverNonce ?? ScramSha256.NewNonce());
         _serverFirst = $"r={_nonce},s={Convert.ToBase64String(_verifier.Salt)},i={_verifier.Iterations}";
         GsHeader = clientFirst[..(secondComma + 1)];
         return _serverFirst;

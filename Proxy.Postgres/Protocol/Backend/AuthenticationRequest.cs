@@ -35,8 +35,50 @@ public readonly record struct AuthenticationRequest(AuthenticationType Type, Rea
             return false;
         }
 
-        message = new AuthenticationRequest((AuthenticationType)type, reader.UnreadSequence);
-        return true;
+        var data = reader.UnreadSequence;
+        message = new AuthenticationRequest((AuthenticationType)type, data);
+        // The fixed layouts are checked so that, say, an MD5 request without its four-byte salt is refused
+        // instead of hashed with whatever bytes came; types we do not know stay the caller's decision.
+        var valid = (AuthenticationType)type switch
+        {
+            AuthenticationType.Ok or AuthenticationType.KerberosV5 or AuthenticationType.CleartextPassword
+                or AuthenticationType.Gss or AuthenticationType.Sspi => data.IsEmpty,
+            AuthenticationType.Md5Password => data.Length == 4,
+            AuthenticationType.Sasl => IsMechanismList(data),
+            _ => true,
+        };
+        if (!valid)
+        {
+            message = default;
+        }
+
+        return valid;
+    }
+
+    /// <summary>NUL-terminated names, then an empty one, then nothing.</summary>
+    private static bool IsMechanismList(ReadOnlySequence<byte> data)
+    {
+        var reader = new SequenceReader<byte>(data);
+        while (PgBufferReader.TryReadCString(ref reader, out ReadOnlySequence<byte> name))
+        {
+            if (name.IsEmpty)
+            {
+                return reader.End;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Writes the message back as parsed, whatever its type.</summary>
+    public void WriteTo(IBufferWriter<byte> output)
+    {
+        var length = MessageSpanWriter.BodyLength(4 + Data.Length);
+        var writer = new MessageSpanWriter(output.GetSpan(MessageHeader.Size + length));
+        writer.WriteHeader((byte)Code, length);
+        writer.WriteInt32((int)Type);
+        writer.WriteBytes(Data);
+        output.Advance(writer.Position);
     }
 
     /// <summary>The SASL mechanism names of an AuthenticationSASL message.</summary>

@@ -17,9 +17,11 @@ public readonly record struct ReadyForQuery(TransactionStatus Status)
 
     public static bool TryParse(ReadOnlySequence<byte> body, out ReadyForQuery message)
     {
-        if (body.Length == 1)
+        // Not body.FirstSpan[0]: a one-byte body can sit behind an empty first segment, and FirstSpan would be empty.
+        var reader = new SequenceReader<byte>(body);
+        if (body.Length == 1 && reader.TryRead(out var value))
         {
-            var status = (TransactionStatus)body.FirstSpan[0];
+            var status = (TransactionStatus)value;
             if (status is TransactionStatus.Idle or TransactionStatus.InTransaction or TransactionStatus.Failed)
             {
                 message = new ReadyForQuery(status);

@@ -1,0 +1,27 @@
+using System.Buffers;
+
+namespace HoopProxy.Postgres.Protocol.Frontend;
+
+/// <summary>CopyDone ('c'): the client has sent all COPY FROM STDIN data. The body is empty.</summary>
+public readonly record struct CopyDone
+{
+    public const FrontendMessageCode Code = FrontendMessageCode.CopyDone;
+
+    /// <summary>Bytes on the wire, type byte included.</summary>
+    public const int WireLength = MessageHeader.Size;
+
+    public static bool TryParse(ReadOnlySequence<byte> body, out CopyDone message)
+    {
+        message = default;
+        return body.IsEmpty;
+    }
+
+    public static void Write(IBufferWriter<byte> output)
+    {
+        var writer = new MessageSpanWriter(output.GetSpan(WireLength));
+        writer.WriteHeader((byte)Code, 0);
+        output.Advance(writer.Position);
+    }
+
+    public void WriteTo(IBufferWriter<byte> output) => Write(output);
+}
