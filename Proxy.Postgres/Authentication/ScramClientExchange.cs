@@ -30,18 +30,31 @@ public sealed class ScramClientExchange
 
     public string ClientFirst => "n,," + ClientFirstBare;
 
+    /// <summary>
+    /// The most PBKDF2 rounds the proxy will spend for a target: far above any real setting
+    /// (PostgreSQL's default is 4096), low enough that a hostile target cannot stall a login for minutes.
+    /// </summary>
+    public const int MaxIterations = 1_000_000;
+
     /// <summary>Takes server-first, returns client-final; throws when the server's answer is not acceptable.</summary>
     public string HandleServerFirst(string serverFirst)
     {
         var attributes = ScramSha256.ParseAttributes(serverFirst);
-        if (!attributes.TryGetValue('r', out var nonce) || !nonce.StartsWith(_clientNonce, StringComparison.Ordinal)
+        // The server must add its own nonce: one that merely echoes ours would let a replay through.
+        if (!attributes.TryGetValue('r', out var nonce) || nonce.Length <= _clientNonce.Length || !nonce.StartsWith(_clientNonce, StringComparison.Ordinal)
             || !attributes.TryGetValue('s', out var saltText) || !attributes.TryGetValue('i', out var iterationText)
-            || !int.TryParse(iterationText, System.Globalization.CultureInfo.InvariantCulture, out var iterations) || iterations < 1)
+            || !int.TryParse(iterationText, System.Globalization.CultureInfo.InvariantCulture, out var iterations) || iterations < 1
+            || !TryDecodeBase64(saltText, out var salt) || salt.Length == 0)
         {
             throw new AuthenticationException("the target sent an invalid SCRAM server-first message");
         }
 
-        var salted = ScramSha256.SaltedPassword(_password, Convert.FromBase64String(saltText), iterations);
+        if (iterations > MaxIterations)
+        {
+            throw new AuthenticationException($"the target asks for {iterations} SCRAM iterations, more than the proxy allows ({MaxIterations})");
+        }
+
+        var salted = ScramSha256.SaltedPassword(_password, salt, iterations);
         var clientKey = ScramSha256.ClientKey(salted);
         var withoutProof = $"c={ScramSha256.NoChannelBindingHeader},r={nonce}";
         var authMessage = $"{ClientFirstBare},{serverFirst},{withoutProof}";
@@ -60,10 +73,26 @@ public sealed class ScramClientExchange
     public void VerifyServerFinal(string serverFinal)
     {
         var attributes = ScramSha256.ParseAttributes(serverFinal);
-        if (!attributes.TryGetValue('v', out var signature)
-            || !CryptographicOperations.FixedTimeEquals(Convert.FromBase64String(signature), _expectedServerSignature))
+        if (_expectedServerSignature.Length == 0
+            || !attributes.TryGetValue('v', out var signatureText)
+            || !TryDecodeBase64(signatureText, out var signature)
+            || !CryptographicOperations.FixedTimeEquals(signature, _expectedServerSignature))
         {
             throw new AuthenticationException("the target's SCRAM server signature is wrong");
+        }
+    }
+
+    private static bool TryDecodeBase64(string text, out byte[] bytes)
+    {
+        try
+        {
+            bytes = Convert.FromBase64String(text);
+            return true;
+        }
+        catch (FormatException)
+        {
+            bytes = [];
+            return false;
         }
     }
 }

@@ -62,6 +62,12 @@ public sealed class ScramServerExchange
     /// <summary>Checks client-final; returns server-final ("v=…") when the proof is right, null otherwise.</summary>
     public string? HandleClientFinal(string clientFinal)
     {
+        // Out of order (no client-first yet): nothing to check the proof against.
+        if (_nonce.Length == 0)
+        {
+            return null;
+        }
+
         var proofIndex = clientFinal.LastIndexOf(",p=", StringComparison.Ordinal);
         if (proofIndex < 0)
         {

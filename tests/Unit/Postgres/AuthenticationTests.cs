@@ -60,6 +60,31 @@ public sealed class AuthenticationTests
         Assert.Throws<AuthenticationException>(() => client.HandleServerFirst("r=someoneelse,s=" + VectorSalt + ",i=4096"));
     }
 
+    [TestCase("r={nonce}", TestName = "Scram client refuses a server nonce that only echoes its own")]
+    [TestCase("r={nonce}xyz,s=not*base64,i=4096", TestName = "Scram client refuses a salt that is not base64")]
+    [TestCase("r={nonce}xyz,s=QSXCR+Q6sek8bf92,i=0", TestName = "Scram client refuses zero iterations")]
+    [TestCase("r={nonce}xyz,s=QSXCR+Q6sek8bf92,i=2000000000", TestName = "Scram client refuses an iteration count that would stall the login")]
+    public void Scram_client_refuses_a_hostile_server_first(string template)
+    {
+        var client = new ScramClientExchange("secret");
+        var nonce = client.ClientFirstBare[(client.ClientFirstBare.IndexOf("r=", StringComparison.Ordinal) + 2)..];
+        Assert.Throws<HoopProxy.Postgres.Authentication.AuthenticationException>(() => client.HandleServerFirst(template.Replace("{nonce}", nonce, StringComparison.Ordinal)));
+    }
+
+    [Test]
+    public void Scram_client_refuses_a_server_final_before_any_server_first()
+    {
+        var client = new ScramClientExchange("secret");
+        Assert.Throws<HoopProxy.Postgres.Authentication.AuthenticationException>(() => client.VerifyServerFinal("v=AAAA"));
+    }
+
+    [Test]
+    public void Scram_server_refuses_a_client_final_before_any_client_first()
+    {
+        var server = new ScramServerExchange(ScramVerifier.FromPassword("secret"));
+        Assert.That(server.HandleClientFinal("c=biws,r=abc,p=AAAA"), Is.Null);
+    }
+
     [Test]
     public void Scram_server_matches_the_RFC_7677_test_vector()
     {
