@@ -45,14 +45,17 @@ public static class ClientTransportNegotiator
                     continue;
                 }
 
-                await socket.SendAsync("S"u8.ToArray(), SocketFlags.None, cancellationToken);
-                // Bytes already waiting were sent in plaintext before our answer: a man in the middle
-                // injecting them is the attack of CVE-2021-23214. Refuse, as PostgreSQL does.
+                // Bytes already waiting were sent in plaintext before the client could have seen an answer:
+                // a man in the middle injecting them is the attack of CVE-2021-23214. Refuse, as PostgreSQL does.
+                // The check must come before 'S' is sent: afterwards a fast client's ClientHello is already
+                // on its way, and looking then refused honest TLS clients at random ("wrong version number").
+                // Bytes injected after this check reach the TLS handshake, which rejects them.
                 if (socket.Available > 0)
                 {
                     throw new PostgresProtocolException(SqlState.ProtocolViolation, "received unencrypted data after SSL request");
                 }
 
+                await socket.SendAsync("S"u8.ToArray(), SocketFlags.None, cancellationToken);
                 var stream = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
                 try
                 {

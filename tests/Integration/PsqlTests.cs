@@ -88,6 +88,25 @@ public sealed class PsqlTests
     }
 
     [Test]
+    public async Task Tls_with_sslmode_require_succeeds_every_time()
+    {
+        using var certificate = TestCertificate.Create();
+        await using var proxy = await ProxyInstance.StartAsync(options => options with { Tls = certificate.Options });
+        var environment = proxy.LibpqEnvironment();
+        environment["PGSSLMODE"] = "require";
+
+        // libpq sends its ClientHello the moment it reads 'S'; a proxy that looks at the socket too late
+        // mistakes it for injected plaintext. One attempt can be lucky, a series of them is not.
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            var result = await ExternalProcess.RunAsync("psql", ["-X", "-c", "\\conninfo", "-c", "SELECT 'over tls'"], environment, timeout: TimeSpan.FromSeconds(30));
+            Assert.That(result.ExitCode, Is.Zero, $"attempt {attempt}: {result.Combined}");
+            Assert.That(result.StandardOutput, Does.Contain("SSL connection (protocol: TLSv1."), result.Combined);
+            Assert.That(result.StandardOutput, Does.Contain("over tls"));
+        }
+    }
+
+    [Test]
     public async Task Error_in_a_multi_statement_string_is_reported()
     {
         var result = await PsqlAsync("-c", "select 1; select 1/0; select 3");
