@@ -254,6 +254,53 @@ public sealed class BadInputTests
         await AssertProxyStillServesAsync();
     }
 
+    [Test]
+    public async Task Client_vanishing_while_copy_out_streams_releases_the_upstream_backend()
+    {
+        var baseline = await ClusterProbe.TargetBackendsAsync();
+        var client = await RawPostgresClient.ConnectAsync(_proxy.Port);
+        try
+        {
+            await client.LoginAsync(ProxyInstance.UserName, ProxyInstance.UserPassword, TestCluster.TargetDatabase);
+            // Far more than the proxy's and the kernel's buffers: the server is blocked sending when the client goes.
+            await client.SendAsync(RawPostgresClient.Query("COPY (SELECT g, repeat('x', 1000) FROM generate_series(1, 5000000) g) TO STDOUT"));
+            await client.ExpectAsync('H');
+            for (var i = 0; i < 100; i++)
+            {
+                await client.ExpectAsync('d');
+            }
+        }
+        finally
+        {
+            client.Abort();
+            await client.DisposeAsync();
+        }
+
+        await AssertUpstreamReleasedAsync(baseline);
+        await AssertProxyStillServesAsync();
+    }
+
+    [Test]
+    public async Task Default_target_down_gets_a_connection_class_error_in_psql()
+    {
+        var deadPort = LocalPostgresCluster.FreeTcpPort();
+        await using var proxy = await ProxyInstance.StartAsync(options => options with
+        {
+            Targets = new Dictionary<string, PostgresTarget> { [TestCluster.TargetDatabase] = ProxyInstance.DefaultTarget(port: deadPort) }.ToFrozenDictionary(),
+        });
+
+        await using (var connection = new NpgsqlConnection(proxy.ConnectionString()))
+        {
+            var error = await Assert.ThrowsAsync<PostgresException>(() => connection.OpenAsync());
+            Assert.That(error!.SqlState, Does.StartWith("08"));
+        }
+
+        var psql = await ExternalProcess.RunAsync("psql", ["-X", "-c", "SELECT 1"], proxy.LibpqEnvironment(), timeout: TimeSpan.FromSeconds(30));
+        Assert.That(psql.ExitCode, Is.EqualTo(2), psql.Combined);
+        Assert.That(psql.StandardError, Does.Contain($"could not connect to target \"{TestCluster.TargetDatabase}\""));
+        Assert.That(await Poll.UntilAsync(() => Task.FromResult(proxy.ActiveSessions == 0), ReleaseTimeout), Is.True);
+    }
+
     private static async Task<string> ReadLogSinceAsync(long offset)
     {
         await using var stream = new FileStream(TestCluster.Postgres.LogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
