@@ -51,7 +51,10 @@ public sealed class MessageRelay
     public bool AtMessageBoundary => _streamRemaining == 0;
 
     /// <summary>Messages seen so far (complete or started).</summary>
-    public long MessageCount { get; private set; }
+    public long MessageCount => Volatile.Read(ref _messageCount);
+
+    // Written only by the relay's own loop; read by other threads (drain decisions, logs).
+    private long _messageCount;
 
     /// <summary>Makes <see cref="RunAsync"/> return <see cref="RelayEnd.Stopped"/> after the batch it is forwarding.</summary>
     public void Stop() => _source.CancelPendingRead();
@@ -153,7 +156,7 @@ public sealed class MessageRelay
                     break;
                 }
 
-                MessageCount++;
+                _messageCount++;
                 offset += total;
                 if (!_observer.OnMessage(header.Code, rest.Slice(MessageHeader.Size, header.BodyLength)))
                 {
@@ -163,12 +166,12 @@ public sealed class MessageRelay
             }
             else if (rest.Length >= total)
             {
-                MessageCount++;
+                _messageCount++;
                 offset += total;
             }
             else
             {
-                MessageCount++;
+                _messageCount++;
                 _streamRemaining = total - rest.Length;
                 offset = length;
             }

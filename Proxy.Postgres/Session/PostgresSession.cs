@@ -21,6 +21,10 @@ internal sealed partial class PostgresSession
     private readonly IncomingConnection _connection;
     private readonly PostgresSessionContext _context;
     private readonly ILogger _logger;
+    private ProxyUser? _user;
+
+    /// <summary>The cancel key this session gave its client; registered until the session ends, whatever ends it.</summary>
+    private BackendKeyData? _clientKey;
 
     public PostgresSession(IncomingConnection connection, PostgresSessionContext context, ILogger logger)
     {
@@ -61,6 +65,21 @@ internal sealed partial class PostgresSession
         }
 
         await using var client = transport.Pipe;
+        try
+        {
+            await ServeAsync(client, transport, startup);
+        }
+        finally
+        {
+            if (_clientKey is { } key)
+            {
+                _context.CancelRegistry.Unregister(key);
+            }
+        }
+    }
+
+    private async Task ServeAsync(PumpedDuplexPipe client, ClientTransport transport, CancellationTokenSource startup)
+    {
         UpstreamSession? upstream = null;
         try
         {
@@ -165,9 +184,6 @@ internal sealed partial class PostgresSession
         }
     }
 
-    private ProxyUser? _user;
-    private BackendKeyData _clientKey;
-
     /// <summary>AuthenticationOk, the server's parameters, the proxy's own cancel key, ReadyForQuery.</summary>
     private async Task GreetAsync(PumpedDuplexPipe client, UpstreamSession upstream, CancellationToken cancellationToken)
     {
@@ -177,8 +193,9 @@ internal sealed partial class PostgresSession
             client.Output.Write<byte>(message);
         }
 
-        _clientKey = _context.CancelRegistry.Register(new CancelRoute(upstream.Target, upstream.Key));
-        _clientKey.WriteTo(client.Output);
+        var key = _context.CancelRegistry.Register(new CancelRoute(upstream.Target, upstream.Key));
+        _clientKey = key;
+        key.WriteTo(client.Output);
         new ReadyForQuery(upstream.Status).WriteTo(client.Output);
         await client.Output.FlushAsync(cancellationToken);
     }
@@ -203,11 +220,10 @@ internal sealed partial class PostgresSession
     private async Task RelayAsync(PumpedDuplexPipe client, UpstreamSession upstream)
     {
         var limits = Options.Limits;
-        var frontendObserver = new FrontendObserver();
-        var backendObserver = new BackendObserver(frontendObserver);
-        backendObserver.MarkReady(upstream.Status);
         var inspectable = limits.Pipes.PauseThreshold;
-        var frontend = new MessageRelay(client.Input, upstream.Pipe.Output, frontendObserver, limits.MaxMessageBytes, inspectable, "client");
+        var frontend = new MessageRelay(client.Input, upstream.Pipe.Output, new FrontendObserver(), limits.MaxMessageBytes, inspectable, "client");
+        var backendObserver = new BackendObserver(() => frontend.MessageCount);
+        backendObserver.MarkReady(upstream.Status);
         var backend = new MessageRelay(upstream.Pipe.Input, client.Output, backendObserver, limits.MaxMessageBytes, inspectable, "server");
 
         using var drainRegistration = _connection.Draining.Register(() =>
@@ -236,8 +252,7 @@ internal sealed partial class PostgresSession
             reason = await OnServerSideEndedAsync(toClient, toServer, client, upstream, frontend, backend, backendObserver);
         }
 
-        _context.CancelRegistry.Unregister(_clientKey);
-        LogSessionEnded(_logger, _connection.Id, _user?.Name ?? "?", upstream.Target.Name, frontendObserver.MessagesForwarded, reason);
+        LogSessionEnded(_logger, _connection.Id, _user?.Name ?? "?", upstream.Target.Name, frontend.MessageCount, reason);
     }
 
     /// <summary>The client said Terminate, closed, or broke the protocol: let the server go, tell the client why if we can.</summary>

@@ -7,13 +7,7 @@ namespace HoopProxy.Postgres.Session;
 /// <summary>Client-to-server side: notices Terminate, so the session ends as soon as the client says goodbye.</summary>
 internal sealed class FrontendObserver : IMessageObserver
 {
-    public long MessagesForwarded { get; private set; }
-
-    public bool WantsMessage(byte code)
-    {
-        MessagesForwarded++;
-        return code == (byte)FrontendMessageCode.Terminate;
-    }
+    public bool WantsMessage(byte code) => code == (byte)FrontendMessageCode.Terminate;
 
     public bool OnMessage(byte code, in ReadOnlySequence<byte> body) => false;
 }
@@ -24,18 +18,25 @@ internal sealed class FrontendObserver : IMessageObserver
 /// </summary>
 internal sealed class BackendObserver : IMessageObserver
 {
-    private readonly FrontendObserver _frontend;
-    private long _frontendCountAtReady = -1;
+    private readonly Func<long> _clientMessageCount;
+    private long _clientCountAtReady = -1;
+    private volatile bool _draining;
 
-    public BackendObserver(FrontendObserver frontend)
+    /// <param name="clientMessageCount">How many messages the client has sent so far (the client relay's count).</param>
+    public BackendObserver(Func<long> clientMessageCount)
     {
-        _frontend = frontend;
+        _clientMessageCount = clientMessageCount;
     }
 
-    public bool Draining { get; set; }
+    /// <summary>Set from the shutdown callback's thread; read by the relay's.</summary>
+    public bool Draining
+    {
+        get => _draining;
+        set => _draining = value;
+    }
 
     /// <summary>The server's last word was ReadyForQuery(idle) and the client has sent nothing since.</summary>
-    public bool IsIdle => _frontendCountAtReady == _frontend.MessagesForwarded;
+    public bool IsIdle => Volatile.Read(ref _clientCountAtReady) == _clientMessageCount();
 
     public bool WantsMessage(byte code) => code == (byte)BackendMessageCode.ReadyForQuery;
 
@@ -43,14 +44,14 @@ internal sealed class BackendObserver : IMessageObserver
     {
         if (ReadyForQuery.TryParse(body, out var ready) && ready.Status == TransactionStatus.Idle)
         {
-            _frontendCountAtReady = _frontend.MessagesForwarded;
+            Volatile.Write(ref _clientCountAtReady, _clientMessageCount());
             return !Draining;
         }
 
-        _frontendCountAtReady = -1;
+        Volatile.Write(ref _clientCountAtReady, -1);
         return true;
     }
 
     public void MarkReady(TransactionStatus status) =>
-        _frontendCountAtReady = status == TransactionStatus.Idle ? _frontend.MessagesForwarded : -1;
+        Volatile.Write(ref _clientCountAtReady, status == TransactionStatus.Idle ? _clientMessageCount() : -1);
 }

@@ -22,6 +22,9 @@ public sealed class TestCertificates : IDisposable
 
     public string ServerCertificatePem => File.ReadAllText(ServerCertificateFile);
 
+    /// <summary>The server certificate as a proxy listener's TLS configuration.</summary>
+    public HoopProxy.Core.Configuration.TlsOptions ProxyTlsOptions => new(ServerCertificateFile, ServerKeyFile);
+
     public string ServerKeyPem => File.ReadAllText(ServerKeyFile);
 
     public static TestCertificates Create(string caName = "HoopProxy Test CA")

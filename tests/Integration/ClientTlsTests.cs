@@ -22,7 +22,7 @@ public sealed class ClientTlsTests
     private Task<ProxyInstance> StartTlsProxyAsync(ClientAuthenticationMethod method = ClientAuthenticationMethod.ScramSha256) =>
         ProxyInstance.StartAsync(o => o with
         {
-            Tls = new TlsOptions(_certificates.ServerCertificateFile, _certificates.ServerKeyFile),
+            Tls = _certificates.ProxyTlsOptions,
             ClientAuthentication = method,
         });
 

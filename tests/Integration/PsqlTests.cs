@@ -90,8 +90,8 @@ public sealed class PsqlTests
     [Test]
     public async Task Tls_with_sslmode_require_succeeds_every_time()
     {
-        using var certificate = TestCertificate.Create();
-        await using var proxy = await ProxyInstance.StartAsync(options => options with { Tls = certificate.Options });
+        using var certificates = TestCertificates.Create();
+        await using var proxy = await ProxyInstance.StartAsync(options => options with { Tls = certificates.ProxyTlsOptions });
         var environment = proxy.LibpqEnvironment();
         environment["PGSSLMODE"] = "require";
 
