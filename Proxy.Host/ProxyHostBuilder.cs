@@ -8,7 +8,7 @@ namespace HoopProxy.Host;
 /// <summary>Builds the generic host around a loaded configuration.</summary>
 public static class ProxyHostBuilder
 {
-    public static IHost Build(ProxyConfiguration configuration, LogLevel minimumLevel = LogLevel.Information)
+    public static IHost Build(ProxyConfiguration configuration)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -21,7 +21,7 @@ public static class ProxyHostBuilder
             o.SingleLine = true;
             o.TimestampFormat = "HH:mm:ss.fff ";
         });
-        builder.Logging.SetMinimumLevel(minimumLevel);
+        builder.Logging.SetMinimumLevel(configuration.LogLevel);
         builder.Services.AddSingleton(configuration);
         builder.Services.Configure<HostOptions>(o =>
             o.ShutdownTimeout = (configuration.Postgres?.Limits.ShutdownTimeout ?? TimeSpan.FromSeconds(10)) + TimeSpan.FromSeconds(10));

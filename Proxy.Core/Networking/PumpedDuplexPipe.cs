@@ -42,8 +42,8 @@ public abstract class PumpedDuplexPipe : IDuplexPipe, IAsyncDisposable
         _sending = SendLoopAsync();
     }
 
-    /// <summary>Waits until the transport has data, without holding a buffer meanwhile.</summary>
-    protected abstract ValueTask WaitForDataAsync();
+    /// <summary>Waits until the transport has data, without holding a buffer meanwhile (a zero-byte read; the count is always 0).</summary>
+    protected abstract ValueTask<int> WaitForDataAsync();
 
     protected abstract ValueTask<int> ReceiveAsync(Memory<byte> buffer);
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace HoopProxy.Core.Networking;
@@ -18,12 +19,14 @@ public sealed class SocketDuplexPipe : PumpedDuplexPipe
         Start(alreadyReceived);
     }
 
-    protected override async ValueTask WaitForDataAsync() =>
-        await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
+    // Returned as is, not awaited in an async method: an async ValueTask that completes later boxes a state machine per wait.
+    protected override ValueTask<int> WaitForDataAsync() => _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
 
     protected override ValueTask<int> ReceiveAsync(Memory<byte> buffer) =>
         _socket.ReceiveAsync(buffer, SocketFlags.None);
 
+    // Pooled: a send that has to wait for the socket would otherwise allocate its state machine each time.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     protected override async ValueTask SendAsync(ReadOnlySequence<byte> buffer)
     {
         if (buffer.IsSingleSegment)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace HoopProxy.Core.Networking;
 
@@ -18,15 +19,13 @@ public sealed class StreamDuplexPipe : PumpedDuplexPipe
     }
 
     // SslStream completes a zero-byte read when decrypted data is available, without holding a buffer.
-    protected override async ValueTask WaitForDataAsync()
-    {
 #pragma warning disable CA2022 // a zero-byte read is a wait, not an inexact read
-        await _stream.ReadAsync(Memory<byte>.Empty);
+    protected override ValueTask<int> WaitForDataAsync() => _stream.ReadAsync(Memory<byte>.Empty);
 #pragma warning restore CA2022
-    }
 
     protected override ValueTask<int> ReceiveAsync(Memory<byte> buffer) => _stream.ReadAsync(buffer);
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     protected override async ValueTask SendAsync(ReadOnlySequence<byte> buffer)
     {
         foreach (var segment in buffer)

@@ -2,12 +2,16 @@ using HoopProxy.Core.Configuration;
 using HoopProxy.Core.Identity;
 using HoopProxy.Postgres.Configuration;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 
 namespace HoopProxy.Host.Configuration;
 
 /// <summary>The whole validated configuration, as immutable records. Loading fails with a message naming the bad key.</summary>
 public sealed record ProxyConfiguration(PostgresProxyOptions? Postgres, UserDirectory Users)
 {
+    /// <summary><c>Logging:LogLevel:Default</c>; Information unless set.</summary>
+    public LogLevel LogLevel { get; init; } = LogLevel.Information;
+
     public static ProxyConfiguration Load(string path)
     {
         var fullPath = Path.GetFullPath(path);
@@ -42,6 +46,10 @@ public sealed record ProxyConfiguration(PostgresProxyOptions? Postgres, UserDire
             throw new ConfigurationException("Postgres", "no listener is configured");
         }
 
-        return new ProxyConfiguration(postgres, UserDirectory.FromConfiguration(configuration.GetSection("Users")));
+        var logging = configuration.GetSection("Logging:LogLevel");
+        return new ProxyConfiguration(postgres, UserDirectory.FromConfiguration(configuration.GetSection("Users")))
+        {
+            LogLevel = logging.Enum("Default", LogLevel.Information),
+        };
     }
 }

@@ -57,7 +57,23 @@ public sealed record PostgresProxyOptions
                 ShutdownTimeout = limits.Duration("ShutdownTimeout", TimeSpan.FromSeconds(10)),
                 // PostgreSQL itself refuses messages over 1 GiB - 1 (PQ_LARGE_MESSAGE_LIMIT).
                 MaxMessageBytes = limits.Int("MaxMessageBytes", 0x3fffffff, 1024, 0x3fffffff),
+                Pipes = PipeSettingsFromConfiguration(section.GetSection("Pipes")),
             },
+        };
+    }
+
+    /// <summary>The <c>Postgres:Pipes</c> section: buffering per direction of each connection.</summary>
+    private static PipeSettings PipeSettingsFromConfiguration(IConfigurationSection section)
+    {
+        var defaults = PipeSettings.Default;
+        var pause = section.Int("PauseThresholdBytes", (int)defaults.PauseThreshold, 64 * 1024, 256 * 1024 * 1024);
+        var resume = section.Int("ResumeThresholdBytes", Math.Min((int)defaults.ResumeThreshold, pause / 2), 1, pause);
+        return defaults with
+        {
+            PauseThreshold = pause,
+            ResumeThreshold = resume,
+            MinimumReceiveBuffer = section.Int("MinimumReceiveBufferBytes", defaults.MinimumReceiveBuffer, 512, 1024 * 1024),
+            WaitForDataBeforeAllocating = section.Bool("WaitForDataBeforeAllocating", defaults.WaitForDataBeforeAllocating),
         };
     }
 }

@@ -130,12 +130,14 @@ public sealed class MessageRelay
     {
         observerStopped = false;
         var length = buffer.Length;
-        long offset = Math.Min(_streamRemaining, length);
-        _streamRemaining -= offset;
+        var skip = Math.Min(_streamRemaining, length);
+        _streamRemaining -= skip;
+        // Each step slices from the current position, never from the start: a read that spans many
+        // segments costs one walk over them, not one per message.
+        var rest = skip == 0 ? buffer : buffer.Slice(skip);
 
-        while (_streamRemaining == 0 && offset < length)
+        while (_streamRemaining == 0 && !rest.IsEmpty)
         {
-            var rest = buffer.Slice(offset);
             if (!MessageHeader.TryRead(rest, out var header))
             {
                 break;
@@ -143,6 +145,7 @@ public sealed class MessageRelay
 
             header.Validate(_maxMessageBytes, _sourceName);
             var total = header.TotalLength;
+            var available = rest.Length;
             if (_observer.WantsMessage(header.Code))
             {
                 if (total > _maxWholeMessageBytes)
@@ -151,32 +154,34 @@ public sealed class MessageRelay
                         $"message '{(char)header.Code}' of {header.Length} bytes from the {_sourceName} is larger than the proxy inspects ({_maxWholeMessageBytes} bytes)");
                 }
 
-                if (rest.Length < total)
+                if (available < total)
                 {
                     break;
                 }
 
                 _messageCount++;
-                offset += total;
-                if (!_observer.OnMessage(header.Code, rest.Slice(MessageHeader.Size, header.BodyLength)))
+                var body = rest.Slice(MessageHeader.Size, header.BodyLength);
+                rest = rest.Slice(total);
+                if (!_observer.OnMessage(header.Code, body))
                 {
                     observerStopped = true;
                     break;
                 }
             }
-            else if (rest.Length >= total)
+            else if (available >= total)
             {
                 _messageCount++;
-                offset += total;
+                rest = rest.Slice(total);
             }
             else
             {
+                // Forward what has arrived of a message nobody inspects; the rest follows as it comes.
                 _messageCount++;
-                _streamRemaining = total - rest.Length;
-                offset = length;
+                _streamRemaining = total - available;
+                rest = rest.Slice(available);
             }
         }
 
-        return offset;
+        return length - rest.Length;
     }
 }

@@ -164,10 +164,11 @@ cat >"$WORK/hoopproxy.json" <<EOF
   },
   "Users": {
     "bench": { "Password": "bench-pw" }
-  }
+  },
+  "Logging": { "LogLevel": { "Default": "Warning" } }
 }
 EOF
-# The host sets its own log level (Information) and reads no Logging__* variables: its output goes to a file.
+# A line per session at Information would measure the console, not the proxy; its output goes to a file.
 DOTNET_gcServer=0 dotnet "$HOOP_DLL" serve --config "$WORK/hoopproxy.json" >"$WORK/logs/hoopproxy.log" 2>&1 &
 HOOP_PID=$!
 log "HoopProxy (Release) on 127.0.0.1:$HOOP_PORT, pid $HOOP_PID"

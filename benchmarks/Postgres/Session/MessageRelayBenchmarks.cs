@@ -43,7 +43,7 @@ public class MessageRelayBenchmarks
         _copySource = new Pipe(options);
         _copyDestination = new Pipe(options);
 
-        var backendObserver = new BackendObserver(new FrontendObserver());
+        var backendObserver = new BackendObserver(() => 0);
         _relay = new MessageRelay(_relaySource.Reader, _relayDestination.Writer, backendObserver,
             maxMessageBytes: 0x3fffffff, maxWholeMessageBytes: PipeSettings.Default.PauseThreshold, sourceName: "server");
         _relayRun = _relay.RunAsync(CancellationToken.None);
