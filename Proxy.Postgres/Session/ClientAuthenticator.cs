@@ -36,7 +36,7 @@ public sealed class ClientAuthenticator
         var known = _users.TryFind(userName, out var user);
         var authenticated = _method == ClientAuthenticationMethod.Cleartext && isTls
             ? await CleartextAsync(client, known ? user.Password : null, cancellationToken)
-            : await ScramAsync(client, known ? VerifierFor(user) : DecoyVerifier(userName), cancellationToken);
+            : await ScramAsync(client, known ? await VerifierForAsync(user) : DecoyVerifier(userName), cancellationToken);
         if (!known || !authenticated)
         {
             throw new PostgresProtocolException(SqlState.InvalidPassword, $"password authentication failed for user \"{userName}\"");
@@ -45,8 +45,11 @@ public sealed class ClientAuthenticator
         return user;
     }
 
-    private ScramVerifier VerifierFor(ProxyUser user) =>
-        _verifiers.GetOrAdd(user.Name, _ => ScramVerifier.FromPassword(user.Password ?? ""));
+    /// <summary>Derived once per user; the first derivation (PBKDF2, milliseconds) runs off the socket thread.</summary>
+    private async ValueTask<ScramVerifier> VerifierForAsync(ProxyUser user) =>
+        _verifiers.TryGetValue(user.Name, out var verifier)
+            ? verifier
+            : _verifiers.GetOrAdd(user.Name, await Task.Run(() => ScramVerifier.FromPassword(user.Password ?? "")));
 
     /// <summary>A stable salt per unknown name (as for a real user) and keys that match no password.</summary>
     private ScramVerifier DecoyVerifier(string userName)

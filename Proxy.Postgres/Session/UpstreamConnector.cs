@@ -199,7 +199,19 @@ public sealed partial class UpstreamConnector
                         return;
                     }
 
-                    scram = Answer(pipe.Output, target, request, scram);
+                    if (request.Type == AuthenticationType.SaslContinue && scram is not null)
+                    {
+                        // PBKDF2 takes milliseconds: off the socket thread, which serves every other session.
+                        var exchange = scram;
+                        var serverFirst = Encoding.UTF8.GetString(request.Data);
+                        var clientFinal = await Task.Run(() => exchange.HandleServerFirst(serverFirst), cancellationToken);
+                        SaslResponse.Write(pipe.Output, Encoding.UTF8.GetBytes(clientFinal));
+                    }
+                    else
+                    {
+                        scram = Answer(pipe.Output, target, request, scram);
+                    }
+
                     await pipe.Output.FlushAsync(cancellationToken);
                     break;
                 case BackendMessageCode.ErrorResponse:
@@ -233,9 +245,6 @@ public sealed partial class UpstreamConnector
 
                 scram = new ScramClientExchange(Password());
                 SaslInitialResponse.Write(output, ScramSha256.Mechanism, Encoding.UTF8.GetBytes(scram.ClientFirst));
-                return scram;
-            case AuthenticationType.SaslContinue when scram is not null:
-                SaslResponse.Write(output, Encoding.UTF8.GetBytes(scram.HandleServerFirst(Encoding.UTF8.GetString(request.Data))));
                 return scram;
             case AuthenticationType.SaslFinal when scram is not null:
                 scram.VerifyServerFinal(Encoding.UTF8.GetString(request.Data));
