@@ -157,21 +157,8 @@ public sealed class RawPostgresClient : IAsyncDisposable
     }
 
     /// <summary>An untyped startup packet for protocol 3.0 with the given parameters.</summary>
-    public static byte[] StartupPacket(params (string Name, string Value)[] parameters)
-    {
-        var body = new List<byte>();
-        foreach (var (name, value) in parameters)
-        {
-            body.AddRange(Encoding.UTF8.GetBytes(name + "\0" + value + "\0"));
-        }
-
-        body.Add(0);
-        var packet = new byte[8 + body.Count];
-        BinaryPrimitives.WriteInt32BigEndian(packet, packet.Length);
-        BinaryPrimitives.WriteInt32BigEndian(packet.AsSpan(4), 196608);
-        body.CopyTo(packet, 8);
-        return packet;
-    }
+    public static byte[] StartupPacket(params (string Name, string Value)[] parameters) =>
+        RawProtocol.StartupPacket(3 << 16, parameters);
 
     /// <summary>A typed message with a correct length field.</summary>
     public static byte[] Message(char code, ReadOnlySpan<byte> body)

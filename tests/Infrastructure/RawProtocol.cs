@@ -11,23 +11,17 @@ public static class RawProtocol
 
     public sealed record ErrorFields(string? Severity, string? SqlState, string? Message);
 
-    public static byte[] StartupPacket(string user, string database, int version = 196608, params (string Name, string Value)[] extra)
+    /// <summary>A startup packet for the proxy user and target, with any protocol version and extra parameters.</summary>
+    public static byte[] StartupPacket(string user, string database, int version = 3 << 16, params (string Name, string Value)[] extra) =>
+        StartupPacket(version, [("user", user), ("database", database), .. extra]);
+
+    /// <summary>An untyped startup packet: length, version, name/value pairs, a final zero byte.</summary>
+    public static byte[] StartupPacket(int version, params (string Name, string Value)[] parameters)
     {
         var body = new List<byte>();
-        void Add(string s)
+        foreach (var (name, value) in parameters)
         {
-            body.AddRange(Encoding.UTF8.GetBytes(s));
-            body.Add(0);
-        }
-
-        Add("user");
-        Add(user);
-        Add("database");
-        Add(database);
-        foreach (var (name, value) in extra)
-        {
-            Add(name);
-            Add(value);
+            body.AddRange(Encoding.UTF8.GetBytes(name + "\0" + value + "\0"));
         }
 
         body.Add(0);
