@@ -8,7 +8,13 @@ namespace HoopProxy.Postgres.Session;
 /// </summary>
 public interface IMessageObserver
 {
-    /// <summary>True when the relay must buffer this message type completely and pass it to <see cref="OnMessage"/>.</summary>
+    /// <summary>
+    /// Called exactly once per message, when the relay is about to forward its first byte (for a wanted message:
+    /// when it is complete). False stops the relay before the message: none of it is forwarded or consumed.
+    /// </summary>
+    bool OnMessageStart(byte code);
+
+    /// <summary>True when the relay must buffer this message type completely and pass it to <see cref="OnMessage"/>. Must have no side effects: it may be asked again while the message is incomplete.</summary>
     bool WantsMessage(byte code);
 
     /// <summary>Called with the body of a wanted message before it is forwarded; false stops the relay right after it.</summary>

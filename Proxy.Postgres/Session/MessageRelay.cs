@@ -154,8 +154,9 @@ public sealed class MessageRelay
                         $"message '{(char)header.Code}' of {header.Length} bytes from the {_sourceName} is larger than the proxy inspects ({_maxWholeMessageBytes} bytes)");
                 }
 
-                if (available < total)
+                if (available < total || !_observer.OnMessageStart(header.Code))
                 {
+                    observerStopped = available >= total;
                     break;
                 }
 
@@ -167,6 +168,11 @@ public sealed class MessageRelay
                     observerStopped = true;
                     break;
                 }
+            }
+            else if (!_observer.OnMessageStart(header.Code))
+            {
+                observerStopped = true;
+                break;
             }
             else if (available >= total)
             {

@@ -221,15 +221,13 @@ internal sealed partial class PostgresSession
     {
         var limits = Options.Limits;
         var inspectable = limits.Pipes.PauseThreshold;
-        var frontend = new MessageRelay(client.Input, upstream.Pipe.Output, new FrontendObserver(), limits.MaxMessageBytes, inspectable, "client");
-        var backendObserver = new BackendObserver(() => frontend.MessageCount);
-        backendObserver.MarkReady(upstream.Status);
-        var backend = new MessageRelay(upstream.Pipe.Input, client.Output, backendObserver, limits.MaxMessageBytes, inspectable, "server");
+        var gate = new DrainGate(upstream.Status);
+        var frontend = new MessageRelay(client.Input, upstream.Pipe.Output, new FrontendObserver(gate), limits.MaxMessageBytes, inspectable, "client");
+        var backend = new MessageRelay(upstream.Pipe.Input, client.Output, new BackendObserver(gate), limits.MaxMessageBytes, inspectable, "server");
 
         using var drainRegistration = _connection.Draining.Register(() =>
         {
-            backendObserver.Draining = true;
-            if (backendObserver.IsIdle)
+            if (gate.BeginDrain())
             {
                 backend.Stop();
             }
@@ -242,21 +240,26 @@ internal sealed partial class PostgresSession
 
         var toServer = frontend.RunAsync(CancellationToken.None);
         var toClient = backend.RunAsync(CancellationToken.None);
+        var first = await Task.WhenAny(toServer, toClient);
         string reason;
-        if (await Task.WhenAny(toServer, toClient) == toServer)
+        if (gate.IsClosing)
+        {
+            reason = await OnDrainedAsync(toServer, toClient, client, frontend, backend);
+        }
+        else if (first == toServer)
         {
             reason = await OnClientSideEndedAsync(toServer, toClient, client, upstream, backend);
         }
         else
         {
-            reason = await OnServerSideEndedAsync(toClient, toServer, client, upstream, frontend, backend, backendObserver);
+            reason = await OnServerSideEndedAsync(toClient, toServer, client, upstream, frontend, backend);
         }
 
         LogSessionEnded(_logger, _connection.Id, _user?.Name ?? "?", upstream.Target.Name, frontend.MessageCount, reason);
     }
 
     /// <summary>The client said Terminate, closed, or broke the protocol: let the server go, tell the client why if we can.</summary>
-    private async Task<string> OnClientSideEndedAsync(Task<RelayEnd> toServer, Task<RelayEnd> toClient, PumpedDuplexPipe client, UpstreamSession upstream, MessageRelay backend)
+    private static async Task<string> OnClientSideEndedAsync(Task<RelayEnd> toServer, Task<RelayEnd> toClient, PumpedDuplexPipe client, UpstreamSession upstream, MessageRelay backend)
     {
         string reason;
         try
@@ -289,23 +292,32 @@ internal sealed partial class PostgresSession
         return reason;
     }
 
-    /// <summary>The server closed, or the proxy is draining and the session is idle: end the client's side too.</summary>
-    private async Task<string> OnServerSideEndedAsync(Task<RelayEnd> toClient, Task<RelayEnd> toServer, PumpedDuplexPipe client,
-        UpstreamSession upstream, MessageRelay frontend, MessageRelay backend, BackendObserver backendObserver)
+    /// <summary>
+    /// The proxy is shutting down and the drain gate closed the session at an idle point: no client message has
+    /// been forwarded since, so "terminated" is the truth about every statement the client sent.
+    /// </summary>
+    private static async Task<string> OnDrainedAsync(Task<RelayEnd> toServer, Task<RelayEnd> toClient, PumpedDuplexPipe client, MessageRelay frontend, MessageRelay backend)
+    {
+        frontend.Stop();
+        backend.Stop();
+        await Quietly(toServer);
+        await Quietly(toClient);
+        if (backend.AtMessageBoundary)
+        {
+            await TrySendAsync(client, ErrorResponse.Fatal(SqlState.AdminShutdown, "terminating connection because the proxy is shutting down"));
+        }
+
+        return "proxy shutdown";
+    }
+
+    /// <summary>The server closed or broke the protocol: end the client's side too.</summary>
+    private static async Task<string> OnServerSideEndedAsync(Task<RelayEnd> toClient, Task<RelayEnd> toServer, PumpedDuplexPipe client,
+        UpstreamSession upstream, MessageRelay frontend, MessageRelay backend)
     {
         string reason;
         try
         {
-            var end = await toClient;
-            if (end is RelayEnd.Stopped or RelayEnd.ObserverStopped && backendObserver.Draining)
-            {
-                reason = "proxy shutdown";
-                await TrySendAsync(client, ErrorResponse.Fatal(SqlState.AdminShutdown, "terminating connection because the proxy is shutting down"));
-            }
-            else
-            {
-                reason = "server " + Describe(end);
-            }
+            reason = "server " + Describe(await toClient);
         }
         catch (PostgresProtocolException e)
         {

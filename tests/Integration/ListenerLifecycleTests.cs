@@ -56,6 +56,39 @@ public sealed class ListenerLifecycleTests
     }
 
     [Test]
+    public async Task Shutdown_answers_every_pipelined_query_before_ending_the_session()
+    {
+        var table = $"drain_{Guid.NewGuid():N}";
+        await TestCluster.Postgres.ExecuteAsync($"CREATE TABLE {table} (id int); ALTER TABLE {table} OWNER TO {TestCluster.TargetUser};", TestCluster.TargetDatabase);
+        await using var proxy = await ProxyInstance.StartAsync(o => o with { Limits = new ListenerLimits { ShutdownTimeout = TimeSpan.FromSeconds(30) } });
+        await using var client = await RawPostgresClient.ConnectAsync(proxy.Port);
+        await client.LoginAsync(ProxyInstance.UserName, ProxyInstance.UserPassword, TestCluster.TargetDatabase);
+
+        // Two queries in one write: when the first one's ReadyForQuery comes back, the second is already at the server.
+        byte[] pipelined = [.. RawPostgresClient.Query("SELECT pg_sleep(1)"), .. RawPostgresClient.Query($"INSERT INTO {table} VALUES (1)")];
+        await client.SendAsync(pipelined);
+        await WaitUntilAsync(async () => await TestCluster.Postgres.ExecuteAsync(
+            "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(1)' AND state = 'active'") == "1");
+        var stopping = proxy.StopAsync();
+
+        var codes = new System.Text.StringBuilder();
+        RawMessage? message;
+        while ((message = await client.ReadMessageAsync()) is not null)
+        {
+            codes.Append((char)message.Code);
+            if (message.Code == 'E')
+            {
+                Assert.That(message.ErrorFields()['C'], Is.EqualTo("57P01"));
+            }
+        }
+
+        await stopping;
+        // RowDescription, DataRow, CommandComplete, ReadyForQuery; CommandComplete (INSERT), ReadyForQuery; then 57P01.
+        Assert.That(codes.ToString(), Is.EqualTo("TDCZCZE"), "the INSERT the server committed is reported as done, never as terminated");
+        Assert.That(await TestCluster.Postgres.ExecuteAsync($"SELECT count(*) FROM {table}", TestCluster.TargetDatabase), Is.EqualTo("1"));
+    }
+
+    [Test]
     public async Task Shutdown_closes_sessions_still_busy_after_the_drain_time()
     {
         await using var proxy = await ProxyInstance.StartAsync(o => o with { Limits = new ListenerLimits { ShutdownTimeout = TimeSpan.FromSeconds(1) } });

@@ -43,7 +43,7 @@ public class MessageRelayBenchmarks
         _copySource = new Pipe(options);
         _copyDestination = new Pipe(options);
 
-        var backendObserver = new BackendObserver(() => 0);
+        var backendObserver = new BackendObserver(new DrainGate(HoopProxy.Postgres.Protocol.Backend.TransactionStatus.Idle));
         _relay = new MessageRelay(_relaySource.Reader, _relayDestination.Writer, backendObserver,
             maxMessageBytes: 0x3fffffff, maxWholeMessageBytes: PipeSettings.Default.PauseThreshold, sourceName: "server");
         _relayRun = _relay.RunAsync(CancellationToken.None);

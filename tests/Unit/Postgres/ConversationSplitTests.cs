@@ -161,6 +161,15 @@ public sealed class ConversationSplitTests
     {
         public List<(byte Code, byte[] Body)> Seen { get; } = [];
 
+        /// <summary>Every message the relay began to forward, in order: each must appear exactly once.</summary>
+        public List<byte> Started { get; } = [];
+
+        public bool OnMessageStart(byte code)
+        {
+            Started.Add(code);
+            return true;
+        }
+
         public bool WantsMessage(byte code) => wanted.Contains((char)code, StringComparison.Ordinal);
 
         public bool OnMessage(byte code, in ReadOnlySequence<byte> body)
@@ -196,7 +205,7 @@ public sealed class ConversationSplitTests
     /// piece inside the writer's FlushAsync, so every piece really is seen on its own, deterministically.
     /// A small segment size makes the relay's buffers multi-segment even for short messages.
     /// </summary>
-    private static async Task<(byte[] Forwarded, List<(byte Code, byte[] Body)> Seen, RelayEnd End)> RelayAsync(string name, IEnumerable<int> pieceEnds)
+    private static async Task<(byte[] Forwarded, List<(byte Code, byte[] Body)> Seen, RelayEnd End, List<byte> Started)> RelayAsync(string name, IEnumerable<int> pieceEnds)
     {
         var stream = StreamNamed(name);
         var options = new PipeOptions(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline, minimumSegmentSize: 64, useSynchronizationContext: false);
@@ -233,7 +242,7 @@ public sealed class ConversationSplitTests
             }
         }
 
-        return ([.. forwarded], observer.Seen, relayEnd);
+        return ([.. forwarded], observer.Seen, relayEnd, observer.Started);
     }
 
     [TestCaseSource(nameof(Streams))]
@@ -242,8 +251,10 @@ public sealed class ConversationSplitTests
         var stream = StreamNamed(name);
         var expectedSeen = Frame(new ReadOnlySequence<byte>(stream)).Where(m => Wanted(name).Contains((char)m.Code, StringComparison.Ordinal)).ToList();
         Assert.That(expectedSeen, Is.Not.Empty);
+        var expectedStarted = Frame(new ReadOnlySequence<byte>(stream)).Select(m => m.Code).ToList();
 
         var whole = await RelayAsync(name, [stream.Length]);
+        Assert.That(whole.Started, Is.EqualTo(expectedStarted), "every message started once, unsplit");
         Assert.That(whole.Forwarded, Is.EqualTo(stream));
         AssertSameMessages(whole.Seen, expectedSeen, "unsplit");
         Assert.That(whole.End, Is.EqualTo(ExpectedEnd(name)));
@@ -255,12 +266,14 @@ public sealed class ConversationSplitTests
             Assert.That(split.Forwarded.Length, Is.EqualTo(stream.Length), $"bytes forwarded, cut at {k}");
             Assert.That(split.Forwarded.AsSpan().SequenceEqual(stream), Is.True, $"bytes forwarded, cut at {k}");
             AssertSameMessages(split.Seen, expectedSeen, $"messages observed, cut at {k}");
+            Assert.That(split.Started, Is.EqualTo(expectedStarted), $"every message started once, cut at {k}");
             Assert.That(split.End, Is.EqualTo(ExpectedEnd(name)), $"how the relay ended, cut at {k}");
         }
 
         var trickle = await RelayAsync(name, Enumerable.Range(1, stream.Length));
         Assert.That(trickle.Forwarded, Is.EqualTo(stream), "one byte at a time");
         AssertSameMessages(trickle.Seen, expectedSeen, "one byte at a time");
+        Assert.That(trickle.Started, Is.EqualTo(expectedStarted), "every message started once, one byte at a time");
         Assert.That(trickle.End, Is.EqualTo(ExpectedEnd(name)), "one byte at a time");
     }
 
