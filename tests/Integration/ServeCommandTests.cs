@@ -71,6 +71,67 @@ public sealed class ServeCommandTests
     }
 
     [Test]
+    public async Task Sigterm_lets_a_running_query_finish_before_the_process_exits()
+    {
+        var port = LocalPostgresCluster.FreeTcpPort();
+        var configPath = Path.Combine(Path.GetTempPath(), $"hoopproxy-drain-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(configPath, $$"""
+            {
+              "Postgres": {
+                "Listen": "127.0.0.1:{{port}}", "DefaultTarget": "bank",
+                "Limits": { "ShutdownTimeout": "00:00:30" },
+                "Targets": { "bank": { "Host": "127.0.0.1", "Port": {{TestCluster.Postgres.Port}}, "Database": "bank",
+                                       "Username": "app", "Password": "app-secret", "SslMode": "disable" } }
+              },
+              "Users": { "alice": { "Password": "alice-pw" } }
+            }
+            """);
+        using var proxy = StartServe(configPath);
+        try
+        {
+            var connectionString = $"Host=127.0.0.1;Port={port};Username=alice;Password=alice-pw;Database=bank;Pooling=false;Timeout=5";
+            await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (true)
+            {
+                try
+                {
+                    await connection.OpenAsync();
+                    break;
+                }
+                catch (Npgsql.NpgsqlException) when (DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(200);
+                }
+            }
+
+            // Longer than System.CommandLine's default two-second termination timeout.
+            await using var command = new Npgsql.NpgsqlCommand("SELECT 42 FROM pg_sleep(4)", connection);
+            var running = command.ExecuteScalarAsync();
+            while (await TestCluster.Postgres.ExecuteAsync("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT 42 FROM pg_sleep(4)' AND state = 'active'") != "1")
+            {
+                Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "the query never started");
+                await Task.Delay(50);
+            }
+
+            Process.Start("kill", ["-TERM", proxy.Id.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
+
+            Assert.That(await running, Is.EqualTo(42), "the query in flight when SIGTERM arrived completes");
+            Assert.That(proxy.WaitForExit(TimeSpan.FromSeconds(30)), Is.True, "the proxy exits once the session is drained");
+            Assert.That(proxy.ExitCode, Is.Zero);
+        }
+        finally
+        {
+            if (!proxy.HasExited)
+            {
+                proxy.Kill(entireProcessTree: true);
+            }
+
+            File.Delete(configPath);
+        }
+    }
+
+    [Test]
     public async Task A_bad_configuration_exits_with_a_message_naming_the_key()
     {
         var path = Path.Combine(Path.GetTempPath(), $"hoopproxy-bad-{Guid.NewGuid():N}.json");
