@@ -51,12 +51,13 @@ public static class ConfigReader
             return defaultValue;
         }
 
-        if (TimeSpan.TryParse(raw, CultureInfo.InvariantCulture, out var value) && value > TimeSpan.Zero)
+        // Timers take at most ~49 days; a day is already far beyond any sensible timeout here.
+        if (TimeSpan.TryParse(raw, CultureInfo.InvariantCulture, out var value) && value > TimeSpan.Zero && value <= TimeSpan.FromDays(1))
         {
             return value;
         }
 
-        throw new ConfigurationException(Path(section, key), $"'{raw}' is not a positive duration such as 00:00:30");
+        throw new ConfigurationException(Path(section, key), $"'{raw}' is not a duration from 00:00:00.001 to 1.00:00:00, such as 00:00:30");
     }
 
     public static bool Bool(this IConfigurationSection section, string key, bool defaultValue)

@@ -5,8 +5,9 @@ namespace HoopProxy.Core.Networking;
 
 /// <summary>
 /// A transport (socket or stream) exposed as a pair of pipes, each pumped by its own loop, the way
-/// Kestrel's socket transport does it. Both pipes have explicit pause/resume thresholds so a fast
-/// sender can never make the proxy buffer more than <see cref="PipeSettings.PauseThreshold"/> bytes per direction.
+/// Kestrel's socket transport does it. Both pipes have explicit pause/resume thresholds, so what a fast
+/// sender can make the proxy hold is bounded: per direction of a session, about twice
+/// <see cref="PipeSettings.PauseThreshold"/> (this side's input pipe and the other side's output pipe) plus one receive buffer.
 /// </summary>
 public abstract class PumpedDuplexPipe : IDuplexPipe, IAsyncDisposable
 {

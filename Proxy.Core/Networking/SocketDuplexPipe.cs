@@ -35,23 +35,26 @@ public sealed class SocketDuplexPipe : PumpedDuplexPipe
             return;
         }
 
-        // One gathered send instead of a system call per segment.
+        // One gathered send instead of a system call per segment. Pipe memory is array-backed; should a
+        // segment not be, everything is sent in order, one segment at a time, never out of order.
         _gather.Clear();
         foreach (var segment in buffer)
         {
             if (!MemoryMarshal.TryGetArray(segment, out var array))
             {
-                await _socket.SendAsync(segment, SocketFlags.None);
-                continue;
+                _gather.Clear();
+                foreach (var each in buffer)
+                {
+                    await _socket.SendAsync(each, SocketFlags.None);
+                }
+
+                return;
             }
 
             _gather.Add(array);
         }
 
-        if (_gather.Count > 0)
-        {
-            await _socket.SendAsync(_gather, SocketFlags.None);
-        }
+        await _socket.SendAsync(_gather, SocketFlags.None);
     }
 
     protected override void ShutdownSend()

@@ -22,6 +22,9 @@ public sealed partial class TcpConnectionListener : IAsyncDisposable
     private Socket? _socket;
     private Task _accepting = Task.CompletedTask;
     private long _nextId;
+    private int _rejecting;
+
+    private const int MaxConcurrentRejections = 64;
 
     public TcpConnectionListener(string name, IPEndPoint endpoint, ListenerLimits limits, IConnectionHandler handler, ILogger logger)
     {
@@ -88,7 +91,17 @@ public sealed partial class TcpConnectionListener : IAsyncDisposable
             if (_sessions.Count >= _limits.MaxConnections)
             {
                 LogRejectedFull(_logger, _name, _limits.MaxConnections);
-                _ = RejectAsync(client);
+                // Telling a client why costs a socket for up to five seconds; under a flood, only so many get told.
+                if (Interlocked.Increment(ref _rejecting) <= MaxConcurrentRejections)
+                {
+                    _ = RejectAsync(client);
+                }
+                else
+                {
+                    Interlocked.Decrement(ref _rejecting);
+                    client.Dispose();
+                }
+
                 continue;
             }
 
@@ -123,17 +136,19 @@ public sealed partial class TcpConnectionListener : IAsyncDisposable
 
     private async Task RejectAsync(Socket client)
     {
-        using (client)
+        try
         {
-            try
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await _handler.RejectOverloadedAsync(client, timeout.Token);
-            }
-            catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or ObjectDisposedException)
-            {
-                // The client went away first; nothing to tell it.
-            }
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await _handler.RejectOverloadedAsync(client, timeout.Token);
+        }
+        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The client went away first; nothing to tell it.
+        }
+        finally
+        {
+            client.Dispose();
+            Interlocked.Decrement(ref _rejecting);
         }
     }
 

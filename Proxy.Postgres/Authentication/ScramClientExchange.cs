@@ -30,6 +30,9 @@ public sealed class ScramClientExchange
 
     public string ClientFirst => "n,," + ClientFirstBare;
 
+    /// <summary>True once the server's final message carried the right signature.</summary>
+    public bool IsServerVerified { get; private set; }
+
     /// <summary>
     /// The most PBKDF2 rounds the proxy will spend for a target: far above any real setting
     /// (PostgreSQL's default is 4096), low enough that a hostile target cannot stall a login for minutes.
@@ -80,6 +83,8 @@ public sealed class ScramClientExchange
         {
             throw new AuthenticationException("the target's SCRAM server signature is wrong");
         }
+
+        IsServerVerified = true;
     }
 
     private static bool TryDecodeBase64(string text, out byte[] bytes)

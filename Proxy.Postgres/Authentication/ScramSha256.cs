@@ -46,7 +46,7 @@ public static class ScramSha256
     }
 }
 
-/// <summary>What the proxy keeps for a proxy user: never the password itself after startup.</summary>
+/// <summary>The SCRAM verifier of a proxy user (salt, iterations, StoredKey, ServerKey), from which the exchange is checked.</summary>
 public sealed record ScramVerifier(byte[] Salt, int Iterations, byte[] StoredKey, byte[] ServerKey)
 {
     public static ScramVerifier FromPassword(string password, int iterations = ScramSha256.DefaultIterations, byte[]? salt = null)

@@ -164,8 +164,12 @@ internal sealed partial class PostgresSession
             throw new PostgresProtocolException(SqlState.InvalidAuthorizationSpecification, "no PostgreSQL user name specified in startup packet");
         }
 
-        var target = ResolveTarget(startup["database"], userName);
+        RefuseReplication(startup["replication"]);
+
+        // Authenticate before looking at the target, as PostgreSQL checks the database only after the password:
+        // an anonymous client must not learn which target names exist.
         var user = await _context.Authenticator.AuthenticateAsync(client, userName, transport.IsTls, cancellationToken);
+        var target = ResolveTarget(startup["database"], userName);
         await client.Output.FlushAsync(cancellationToken);
         LogAuthenticated(_logger, _connection.Id, user.Name, _connection.RemoteEndPoint, target.Name);
 
@@ -198,6 +202,18 @@ internal sealed partial class PostgresSession
         key.WriteTo(client.Output);
         new ReadyForQuery(upstream.Status).WriteTo(client.Output);
         await client.Output.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// A walsender session (physical or logical replication) speaks a different command language that no
+    /// part of the proxy decodes; with the target's credentials it could stream the whole cluster.
+    /// </summary>
+    private static void RefuseReplication(string? replication)
+    {
+        if (replication is not null && replication.ToLowerInvariant() is not ("false" or "off" or "no" or "0"))
+        {
+            throw new PostgresProtocolException(SqlState.FeatureNotSupported, "replication connections are not supported through the proxy");
+        }
     }
 
     /// <summary>The database parameter names a target; absent, or the libpq default (the user name), means the default target.</summary>

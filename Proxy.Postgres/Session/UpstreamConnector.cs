@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -51,7 +52,7 @@ public sealed partial class UpstreamConnector
             new StartupMessage(StartupCode.ProtocolVersion30, parameters).WriteTo(pipe.Output);
             await pipe.Output.FlushAsync(timeout.Token);
 
-            await AuthenticateAsync(pipe, target, timeout.Token);
+            await AuthenticateAsync(pipe, target, isTls, timeout.Token);
             var session = await ReadGreetingAsync(pipe, target, isTls, timeout.Token);
             pipe = null;
             return session;
@@ -136,7 +137,7 @@ public sealed partial class UpstreamConnector
                 await stream.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
                 {
                     TargetHost = target.Host,
-                    RemoteCertificateValidationCallback = (_, certificate, _, errors) => TargetCertificateValidator.IsAcceptable(target, certificate, errors),
+                    RemoteCertificateValidationCallback = (_, certificate, chain, errors) => TargetCertificateValidator.IsAcceptable(target, certificate, chain, errors),
                 }, cancellationToken);
                 return (new StreamDuplexPipe(stream, _pipes, socket.Dispose), true);
             }
@@ -180,7 +181,7 @@ public sealed partial class UpstreamConnector
         return answer[0];
     }
 
-    private static async Task AuthenticateAsync(PumpedDuplexPipe pipe, PostgresTarget target, CancellationToken cancellationToken)
+    private static async Task AuthenticateAsync(PumpedDuplexPipe pipe, PostgresTarget target, bool isTls, CancellationToken cancellationToken)
     {
         ScramClientExchange? scram = null;
         while (true)
@@ -196,6 +197,13 @@ public sealed partial class UpstreamConnector
 
                     if (request.Type == AuthenticationType.Ok)
                     {
+                        // A SCRAM exchange proves the server knows the password only with its final message;
+                        // an Ok before that could come from anyone in the middle.
+                        if (scram is { IsServerVerified: false })
+                        {
+                            throw new AuthenticationException("the target ended SCRAM without proving it knows the password");
+                        }
+
                         return;
                     }
 
@@ -209,6 +217,12 @@ public sealed partial class UpstreamConnector
                     }
                     else
                     {
+                        if (request.Type == AuthenticationType.CleartextPassword && !isTls)
+                        {
+                            // Whoever answered 'N' to our SSLRequest would read the password; refuse, as libpq's require_auth can.
+                            throw new AuthenticationException("the target asks for a cleartext password on a connection without TLS");
+                        }
+
                         scram = Answer(pipe.Output, target, request, scram);
                     }
 
@@ -305,13 +319,20 @@ public sealed partial class UpstreamConnector
         using var socket = await OpenSocketAsync(route.Target, timeout.Token);
         var request = new CancelRequest(route.UpstreamKey.ProcessId, route.UpstreamKey.SecretKey).ToArray();
         Stream stream = new NetworkStream(socket, ownsSocket: false);
-        if (route.Target.SslMode != SslMode.Disable && await RequestTlsAsync(socket, timeout.Token) == (byte)'S')
+        var answer = route.Target.SslMode == SslMode.Disable ? (byte)'N' : await RequestTlsAsync(socket, timeout.Token);
+        if (answer != (byte)'S' && route.Target.SslMode is not (SslMode.Disable or SslMode.Prefer))
+        {
+            // The same rule as the login: a cancel key is not sent in clear where the session was required to be encrypted.
+            throw new PostgresProtocolException(SqlState.ClientUnableToConnect, $"target \"{route.Target.Name}\" does not accept TLS for the cancel request");
+        }
+
+        if (answer == (byte)'S')
         {
             var ssl = new SslStream(stream);
             await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
             {
                 TargetHost = route.Target.Host,
-                RemoteCertificateValidationCallback = (_, certificate, _, errors) => TargetCertificateValidator.IsAcceptable(route.Target, certificate, errors),
+                RemoteCertificateValidationCallback = (_, certificate, chain, errors) => TargetCertificateValidator.IsAcceptable(route.Target, certificate, chain, errors),
             }, timeout.Token);
             stream = ssl;
         }
@@ -357,11 +378,14 @@ public sealed partial class UpstreamConnector
 /// <summary>libpq's sslmode semantics for the target's certificate.</summary>
 internal static class TargetCertificateValidator
 {
-    public static bool IsAcceptable(PostgresTarget target, X509Certificate? certificate, SslPolicyErrors errors)
+    // Root bundles are read once per file, not in every handshake.
+    private static readonly ConcurrentDictionary<string, X509Certificate2Collection> RootsByFile = new(StringComparer.Ordinal);
+
+    public static bool IsAcceptable(PostgresTarget target, X509Certificate? certificate, X509Chain? presented, SslPolicyErrors errors)
     {
         try
         {
-            return Check(target, certificate, errors);
+            return Check(target, certificate, presented, errors);
         }
         catch (System.Security.Cryptography.CryptographicException)
         {
@@ -370,41 +394,50 @@ internal static class TargetCertificateValidator
         }
     }
 
-    private static bool Check(PostgresTarget target, X509Certificate? certificate, SslPolicyErrors errors)
+    private static bool Check(PostgresTarget target, X509Certificate? certificate, X509Chain? presented, SslPolicyErrors errors)
     {
-        switch (target.SslMode)
+        // As in libpq: prefer and require encrypt without verifying, unless a root file is given, which makes
+        // require behave as verify-ca (an operator who names a CA expects it to be checked).
+        var mode = target.SslMode == SslMode.Require && target.RootCertificateFile is not null ? SslMode.VerifyCa : target.SslMode;
+        if (mode is SslMode.Prefer or SslMode.Require)
         {
-            case SslMode.Prefer:
-            case SslMode.Require:
-                // As in libpq: encryption without verification unless a verify mode is asked for.
-                return true;
-            case SslMode.VerifyCa:
-            case SslMode.VerifyFull:
-                if (certificate is null)
-                {
-                    return false;
-                }
-
-                var nameOk = target.SslMode == SslMode.VerifyCa || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) == 0;
-                if (target.RootCertificateFile is null)
-                {
-                    return nameOk && (errors & ~SslPolicyErrors.RemoteCertificateNameMismatch) == 0;
-                }
-
-                using (var chain = new X509Chain())
-                {
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    // A bundle file may hold several CAs, as libpq's sslrootcert does.
-                    var roots = new X509Certificate2Collection();
-                    roots.ImportFromPemFile(target.RootCertificateFile);
-                    chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-                    using var leaf = new X509Certificate2(certificate);
-                    return nameOk && chain.Build(leaf);
-                }
-
-            default:
-                return false;
+            return true;
         }
+
+        if (mode is not (SslMode.VerifyCa or SslMode.VerifyFull) || certificate is null)
+        {
+            return false;
+        }
+
+        var nameOk = mode == SslMode.VerifyCa || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) == 0;
+        if (target.RootCertificateFile is null)
+        {
+            return nameOk && (errors & ~SslPolicyErrors.RemoteCertificateNameMismatch) == 0;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        // Never fetch intermediates from the network inside a handshake; use the ones the server sent.
+        chain.ChainPolicy.DisableCertificateDownloads = true;
+        chain.ChainPolicy.CustomTrustStore.AddRange(RootsByFile.GetOrAdd(target.RootCertificateFile, LoadRoots));
+        if (presented is not null)
+        {
+            foreach (var element in presented.ChainElements)
+            {
+                chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+            }
+        }
+
+        using var leaf = new X509Certificate2(certificate);
+        return nameOk && chain.Build(leaf);
+    }
+
+    /// <summary>A bundle file may hold several CAs, as libpq's sslrootcert does.</summary>
+    private static X509Certificate2Collection LoadRoots(string file)
+    {
+        var roots = new X509Certificate2Collection();
+        roots.ImportFromPemFile(file);
+        return roots;
     }
 }

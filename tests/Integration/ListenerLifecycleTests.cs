@@ -169,6 +169,28 @@ public sealed class ListenerLifecycleTests
     }
 
     [Test]
+    public async Task A_replication_connection_is_refused_with_0A000()
+    {
+        await using var proxy = await ProxyInstance.StartAsync();
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync("127.0.0.1", proxy.Port);
+        await socket.SendAsync(RawProtocol.StartupPacket(ProxyInstance.UserName, TestCluster.TargetDatabase, 3 << 16, ("replication", "database")), SocketFlags.None);
+
+        var error = RawProtocol.ParseError(await RawProtocol.ReceiveUntilClosedAsync(socket, TimeSpan.FromSeconds(10)));
+        Assert.That(error.SqlState, Is.EqualTo("0A000"));
+        Assert.That(error.Message, Does.Contain("replication"));
+    }
+
+    [Test]
+    public async Task Target_names_are_not_revealed_before_authentication()
+    {
+        await using var proxy = await ProxyInstance.StartAsync();
+        await using var connection = new NpgsqlConnection(proxy.ConnectionString(password: "wrong", database: "nosuchtarget"));
+        var error = await Assert.ThrowsAsync<PostgresException>(() => connection.OpenAsync());
+        Assert.That(error!.SqlState, Is.EqualTo("28P01"), "a wrong password is reported before anything about the target");
+    }
+
+    [Test]
     public async Task An_unsupported_protocol_version_is_refused_with_0A000()
     {
         await using var proxy = await ProxyInstance.StartAsync();

@@ -118,6 +118,18 @@ public sealed class UpstreamLoginTests
     }
 
     [Test]
+    public async Task Sslmode_require_with_a_root_file_verifies_the_ca_as_libpq_does()
+    {
+        using var other = TestCertificates.Create("Unrelated CA");
+        await using var refused = await ProxyForAsync("tlsonly", "tls-secret", SslMode.Require, "127.0.0.1", other.CaCertificateFile);
+        var error = await Assert.ThrowsAsync<PostgresException>(() => WhoAmIAsync(refused));
+        Assert.That(error!.SqlState, Is.EqualTo("08001"));
+
+        await using var accepted = await ProxyForAsync("tlsonly", "tls-secret", SslMode.Require, "127.0.0.1", _certificates.CaCertificateFile);
+        Assert.That((await WhoAmIAsync(accepted)).Ssl, Is.True);
+    }
+
+    [Test]
     public async Task Sslmode_disable_against_a_tls_only_user_fails_with_a_message_that_reveals_no_credentials()
     {
         await using var proxy = await ProxyForAsync("tlsonly", "tls-secret", SslMode.Disable);
