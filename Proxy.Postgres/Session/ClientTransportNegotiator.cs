@@ -64,10 +64,11 @@ public static class ClientTransportNegotiator
                         ClientCertificateRequired = false,
                     }, cancellationToken);
                 }
-                catch
+                catch (Exception e)
                 {
                     await stream.DisposeAsync();
-                    throw;
+                    // After 'S' the client speaks TLS: a plaintext ErrorResponse would only be garbage to it.
+                    throw new ClientTlsHandshakeException(e);
                 }
 
                 return new ClientTransport(new StreamDuplexPipe(stream, pipes, socket.Dispose), IsTls: true);
@@ -103,4 +104,16 @@ public static class ClientTransportNegotiator
         error.WriteTo(buffer);
         await socket.SendAsync(buffer.WrittenMemory, SocketFlags.None, cancellationToken);
     }
+}
+
+/// <summary>The client's TLS handshake failed or timed out after the proxy said 'S'; nothing more can be said to it in clear.</summary>
+public sealed class ClientTlsHandshakeException : Exception
+{
+    public ClientTlsHandshakeException(Exception inner) : base($"TLS handshake with the client failed: {inner.Message}", inner) { }
+
+    public ClientTlsHandshakeException() { }
+
+    public ClientTlsHandshakeException(string message) : base(message) { }
+
+    public ClientTlsHandshakeException(string message, Exception inner) : base(message, inner) { }
 }

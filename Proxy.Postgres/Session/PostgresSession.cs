@@ -51,6 +51,11 @@ internal sealed partial class PostgresSession
             await TrySendRawErrorAsync(ErrorResponse.Fatal(e.SqlState, e.Message));
             return;
         }
+        catch (ClientTlsHandshakeException e)
+        {
+            LogHandshakeFailed(_logger, _connection.Id, _connection.RemoteEndPoint, e.Message);
+            return;
+        }
         catch (OperationCanceledException) when (startup.IsCancellationRequested && !_connection.Aborted.IsCancellationRequested)
         {
             var message = StartupTimeoutMessage();
