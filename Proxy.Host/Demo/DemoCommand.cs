@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
@@ -18,9 +19,37 @@ public static class DemoCommand
     public static async Task<int> RunAsync(int port, CancellationToken cancellationToken)
     {
         Console.WriteLine("Starting a throwaway PostgreSQL cluster …");
-        await using var cluster = await LocalPostgresCluster.StartAsync();
-        await cluster.CreateRoleAndDatabaseAsync("app", TargetPassword, "bank");
-        await cluster.ExecuteAsync(SampleSchema, database: "bank");
+        // Until the host's own console lifetime takes over, Ctrl-C or SIGTERM must still remove the cluster.
+        using var interrupted = new CancellationTokenSource();
+        void Interrupt(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            interrupted.Cancel();
+        }
+
+        LocalPostgresCluster cluster;
+        using (PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt))
+        using (PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt))
+        {
+            cluster = await LocalPostgresCluster.StartAsync();
+            try
+            {
+                await cluster.CreateRoleAndDatabaseAsync("app", TargetPassword, "bank");
+                await cluster.ExecuteAsync(SampleSchema, database: "bank");
+            }
+            catch
+            {
+                await cluster.DisposeAsync();
+                throw;
+            }
+        }
+
+        await using var _ = cluster;
+        if (interrupted.IsCancellationRequested)
+        {
+            Console.WriteLine("Interrupted; removing the throwaway cluster.");
+            return 130;
+        }
 
         var folder = Path.Combine(cluster.Directory, "proxy");
         Directory.CreateDirectory(folder);
