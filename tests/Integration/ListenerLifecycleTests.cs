@@ -202,17 +202,6 @@ public sealed class ListenerLifecycleTests
         Assert.That(error.SqlState, Is.EqualTo("0A000"));
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail("condition not reached within 20 s");
-            }
-
-            await Task.Delay(50);
-        }
-    }
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition) =>
+        Assert.That(await Poll.UntilAsync(condition, TimeSpan.FromSeconds(20)), Is.True, "condition not reached within 20 s");
 }
