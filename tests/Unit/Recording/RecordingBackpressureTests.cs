@@ -76,8 +76,15 @@ public sealed class RecordingBackpressureTests
         using var disk = new SemaphoreSlim(0);
         await using var store = await fixture.OpenAsync();
         using var unstall = new Unstall(store, disk);
-        store.BeforeEachRecord = async () => await disk.WaitAsync();
+        var writerStalled = 0;
+        store.BeforeEachRecord = async () =>
+        {
+            Interlocked.Exchange(ref writerStalled, 1);
+            await disk.WaitAsync();
+        };
         var recording = store.StartSession(RecordingFixture.Metadata("cancel"));
+        await recording.WriteDataAsync(RecordDirection.ClientToServer, new ReadOnlySequence<byte>(new byte[] { 255 }));
+        Assert.That(await Poll.UntilAsync(() => Task.FromResult(Volatile.Read(ref writerStalled) == 1), TimeSpan.FromSeconds(5)), Is.True);
 
         using var cancel = new CancellationTokenSource();
         ValueTask blocked = default;
