@@ -101,4 +101,35 @@ public sealed class RecordingFailClosedTests
             await recording.WriteDataAsync(RecordDirection.ServerToClient, new ReadOnlySequence<byte>("late"u8.ToArray())));
         Assert.That(store.Verify().IsValid, Is.True);
     }
+
+    [Test]
+    public async Task A_write_error_ends_that_recording_only_and_is_raised_to_its_session()
+    {
+        await using var store = await _fixture.OpenAsync();
+        var failing = store.StartSession(RecordingFixture.Metadata("disk-error"));
+        var healthy = store.StartSession(RecordingFixture.Metadata("healthy"));
+        var thrown = 0;
+        store.BeforeEachRecord = () => Interlocked.Exchange(ref thrown, 1) == 0 ? throw new IOException("No space left on device") : default(ValueTask);
+        await failing.WriteDataAsync(RecordDirection.ClientToServer, new ReadOnlySequence<byte>("boom"u8.ToArray()));
+
+        var raised = await HoopProxy.Tests.Infrastructure.Poll.UntilAsync(async () =>
+        {
+            try
+            {
+                await failing.WriteDataAsync(RecordDirection.ClientToServer, new ReadOnlySequence<byte>("more"u8.ToArray()));
+                return false;
+            }
+            catch (RecordingUnavailableException e)
+            {
+                return e.Message.Contains("No space left", StringComparison.Ordinal);
+            }
+        }, TimeSpan.FromSeconds(5));
+        Assert.That(raised, Is.True, "the session's next write reports the failure");
+        await Assert.ThrowsAsync<RecordingUnavailableException>(async () => await failing.CompleteAsync("done"));
+        Assert.That(_fixture.Logger.Entries.Any(e => e.Id.Id == 5101 && e.Message.Contains("disk-error", StringComparison.Ordinal)), Is.True);
+
+        await healthy.WriteDataAsync(RecordDirection.ServerToClient, new ReadOnlySequence<byte>("fine"u8.ToArray()));
+        await healthy.CompleteAsync("done");
+        Assert.That(_fixture.Verifier().VerifySession(_fixture.Options.Directory, "healthy").IsValid, Is.True);
+    }
 }

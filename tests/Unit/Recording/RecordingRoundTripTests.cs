@@ -177,6 +177,25 @@ public sealed class RecordingRoundTripTests(RecordingCompression compression)
     }
 
     [Test]
+    public async Task FlushAsync_puts_queued_records_in_the_file_and_events_are_copied_at_the_call()
+    {
+        _fixture.Options = _fixture.Options with { FlushInterval = TimeSpan.FromHours(1) };
+        await using var store = await _fixture.OpenAsync();
+        var recording = store.StartSession(RecordingFixture.Metadata("flushed"));
+        var fields = new JsonObject { ["text"] = "SELECT 1" };
+        await recording.WriteEventAsync("statement", fields);
+        fields["text"] = "changed after the call";
+        await recording.WriteDataAsync(RecordDirection.ClientToServer, new ReadOnlySequence<byte>(new byte[100]));
+        await recording.FlushAsync();
+
+        var records = store.OpenSession("flushed").ReadRecords().ToList();
+        Assert.That(records.Select(r => r.Type), Is.EqualTo(new[] { RecordType.Start, RecordType.Event, RecordType.Data }));
+        Assert.That(records[1].Fields!["text"]!.GetValue<string>(), Is.EqualTo("SELECT 1"));
+        Assert.That(records.All(r => r.HashValid), Is.True);
+        await recording.CompleteAsync("done");
+    }
+
+    [Test]
     public async Task The_store_logs_no_record_contents()
     {
         const string secret = "s3cr3t-marker-9f2c";
