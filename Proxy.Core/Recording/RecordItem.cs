@@ -1,4 +1,16 @@
+using System.Buffers;
+
 namespace HoopProxy.Core.Recording;
+
+/// <summary>
+/// The pool for queued record bytes. Not <c>ArrayPool.Shared</c>: its per-thread caches keep the arrays the
+/// writer task returns away from the relay threads that rent them, so writes kept allocating new arrays
+/// (measured by the allocation test in RecordingBackpressureTests).
+/// </summary>
+internal static class RecordBuffers
+{
+    public static readonly ArrayPool<byte> Pool = ArrayPool<byte>.Create(RecordingFormat.MaxDataChunkBytes, maxArraysPerBucket: 256);
+}
 
 internal enum RecordItemKind : byte
 {

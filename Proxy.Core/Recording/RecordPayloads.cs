@@ -69,7 +69,7 @@ internal static class RecordPayloads
             throw new ArgumentException($"the \"{type}\" event is {length} bytes; events are limited to {RecordingFormat.MaxPayloadBytes}", nameof(fields));
         }
 
-        var rented = ArrayPool<byte>.Shared.Rent(length);
+        var rented = RecordBuffers.Pool.Rent(length);
         buffer.WrittenSpan.CopyTo(rented);
         return rented;
     }

@@ -234,7 +234,7 @@ internal sealed partial class RecordingWriter : IAsyncDisposable
     {
         if (item.Buffer is { } buffer)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            RecordBuffers.Pool.Return(buffer);
         }
     }
 

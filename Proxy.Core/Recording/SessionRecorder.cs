@@ -123,7 +123,7 @@ internal sealed class SessionRecorder : ISessionRecording
     private RecordItem CopyChunk(RecordDirection direction, long elapsed, ref ReadOnlySequence<byte> remaining)
     {
         var length = (int)Math.Min(remaining.Length, RecordingFormat.MaxDataChunkBytes);
-        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        var buffer = RecordBuffers.Pool.Rent(length);
         var chunk = remaining.Slice(0, length);
         chunk.CopyTo(buffer);
         remaining = remaining.Slice(chunk.End);
@@ -141,7 +141,7 @@ internal sealed class SessionRecorder : ISessionRecording
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            RecordBuffers.Pool.Return(buffer);
             throw;
         }
 
@@ -149,7 +149,7 @@ internal sealed class SessionRecorder : ISessionRecording
         {
             if (Unusable() is { } error)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                RecordBuffers.Pool.Return(buffer);
                 throw error;
             }
 

@@ -104,6 +104,42 @@ public sealed class RecordingBackpressureTests
         Assert.That(store.Verify().IsValid, Is.True);
     }
 
+    [Test]
+    public async Task Writing_data_with_room_in_the_queue_allocates_nothing_on_the_callers_thread()
+    {
+        using var fixture = new RecordingFixture(queueCapacity: 100_000);
+        await using var store = await fixture.OpenAsync();
+        var recording = store.StartSession(RecordingFixture.Metadata("no-alloc"));
+        var bytes = new ReadOnlySequence<byte>(new byte[200]);
+        for (var i = 0; i < 2000; i++)
+        {
+            await recording.WriteDataAsync(RecordDirection.ClientToServer, bytes);
+        }
+
+        // Batches of 100 with the writer caught up in between: buffers in flight come from the pool, not new arrays.
+        var pending = 0;
+        long allocated = 0;
+        for (var batch = 0; batch < 20; batch++)
+        {
+            await recording.FlushAsync();
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 100; i++)
+            {
+                if (!recording.WriteDataAsync(RecordDirection.ServerToClient, bytes).IsCompletedSuccessfully)
+                {
+                    pending++;
+                }
+            }
+
+            allocated += GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+
+        Assert.That(pending, Is.Zero);
+        Assert.That(allocated, Is.LessThan(2000), "the fast path copies into pooled buffers and queues a struct");
+        await recording.CompleteAsync("done");
+        Assert.That(store.OpenSession("no-alloc").ReadRecords().Count(r => r.Type == RecordType.Data), Is.EqualTo(4000));
+    }
+
     private sealed class Unstall(RecordingStore store, SemaphoreSlim disk) : IDisposable
     {
         public void Dispose()
