@@ -103,6 +103,13 @@ internal sealed partial class RecordingWriter : IAsyncDisposable
         {
             Fatal = e;
             LogWriterFailed(_logger, e);
+            // Nobody reads the queue any more: writers must fail (RecordingUnavailableException), not wait forever.
+            _queue.Writer.TryComplete(e);
+            while (_queue.Reader.TryRead(out var item))
+            {
+                Release(item);
+                item.Done?.TrySetException(new RecordingUnavailableException("the recording writer stopped", e));
+            }
         }
     }
 
