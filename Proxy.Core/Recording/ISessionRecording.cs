@@ -12,7 +12,11 @@ public interface ISessionRecording : IAsyncDisposable
 {
     string SessionId { get; }
 
-    /// <summary>Records bytes as the client saw them (after masking); the caller may reuse <paramref name="bytes"/> at once.</summary>
+    /// <summary>
+    /// Records bytes as the client saw them (after masking). The bytes are copied before the returned task
+    /// completes; it completes synchronously unless the queue is full, so <paramref name="bytes"/> (e.g. a pipe's
+    /// buffer) must stay valid until then — await before <c>AdvanceTo</c>.
+    /// </summary>
     ValueTask WriteDataAsync(RecordDirection direction, ReadOnlySequence<byte> bytes, CancellationToken cancellationToken = default);
 
     /// <summary>Records an event such as "auth", "statement", "outcome", "disconnect"; <paramref name="fields"/> is serialized before returning.</summary>
