@@ -1,6 +1,7 @@
 using System.Net;
 using HoopProxy.Core.Identity;
 using HoopProxy.Core.Networking;
+using HoopProxy.Core.Recording;
 using HoopProxy.Postgres;
 using HoopProxy.Postgres.Configuration;
 using Microsoft.Extensions.Hosting;
@@ -14,9 +15,9 @@ public sealed class PostgresProxyService : IHostedService, IAsyncDisposable
     private readonly PostgresConnectionHandler _handler;
     private readonly TcpConnectionListener _listener;
 
-    public PostgresProxyService(PostgresProxyOptions options, UserDirectory users, ILoggerFactory loggerFactory)
+    public PostgresProxyService(PostgresProxyOptions options, UserDirectory users, ILoggerFactory loggerFactory, RecordingStore? recordings = null)
     {
-        _handler = new PostgresConnectionHandler(options, users, loggerFactory);
+        _handler = new PostgresConnectionHandler(options, users, loggerFactory, recordings);
         _listener = new TcpConnectionListener("postgres", options.Listen, options.Limits, _handler, loggerFactory.CreateLogger("HoopProxy.Listener"));
     }
 

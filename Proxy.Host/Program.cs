@@ -1,9 +1,11 @@
 using System.CommandLine;
 using HoopProxy.Core.Configuration;
+using HoopProxy.Core.Recording;
 using HoopProxy.Host;
 using HoopProxy.Host.Configuration;
 using HoopProxy.Host.Demo;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 // Run socket completions on the epoll thread instead of queueing each to the thread pool: for a proxy
 // whose continuations only move bytes between pipes (never block), this halves CPU per request
@@ -30,7 +32,13 @@ serve.SetAction(async (parse, cancellationToken) =>
         return 2;
     }
 
-    using var host = ProxyHostBuilder.Build(configuration);
+    // Opened before the listener starts (it seals sessions a crash left open) and closed after it stops
+    // (it seals the sessions still open), so no session runs unrecorded.
+    using var recordingLogs = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(configuration.LogLevel));
+    await using var recordings = configuration.Recording is { } recording
+        ? await RecordingStore.OpenAsync(recording, recordingLogs.CreateLogger("HoopProxy.Recording"))
+        : null;
+    using var host = ProxyHostBuilder.Build(configuration, recordings);
     await host.RunAsync(cancellationToken);
     return 0;
 });

@@ -1,3 +1,4 @@
+using HoopProxy.Core.Recording;
 using HoopProxy.Host.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -8,7 +9,8 @@ namespace HoopProxy.Host;
 /// <summary>Builds the generic host around a loaded configuration.</summary>
 public static class ProxyHostBuilder
 {
-    public static IHost Build(ProxyConfiguration configuration)
+    /// <param name="recordings">The opened recording store when <see cref="ProxyConfiguration.Recording"/> is set; the caller owns it.</param>
+    public static IHost Build(ProxyConfiguration configuration, RecordingStore? recordings = null)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -27,7 +29,7 @@ public static class ProxyHostBuilder
             o.ShutdownTimeout = (configuration.Postgres?.Limits.ShutdownTimeout ?? TimeSpan.FromSeconds(10)) + TimeSpan.FromSeconds(10));
         if (configuration.Postgres is { } postgres)
         {
-            builder.Services.AddSingleton(sp => new PostgresProxyService(postgres, configuration.Users, sp.GetRequiredService<ILoggerFactory>()));
+            builder.Services.AddSingleton(sp => new PostgresProxyService(postgres, configuration.Users, sp.GetRequiredService<ILoggerFactory>(), recordings));
             builder.Services.AddHostedService(sp => sp.GetRequiredService<PostgresProxyService>());
         }
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net.Sockets;
 using HoopProxy.Core.Identity;
 using HoopProxy.Core.Networking;
+using HoopProxy.Core.Recording;
 using HoopProxy.Postgres.Configuration;
 using HoopProxy.Postgres.Protocol;
 using HoopProxy.Postgres.Protocol.Backend;
@@ -16,7 +17,8 @@ public sealed class PostgresConnectionHandler : IConnectionHandler, IDisposable
     private readonly PostgresSessionContext _context;
     private readonly ILogger _logger;
 
-    public PostgresConnectionHandler(PostgresProxyOptions options, UserDirectory users, ILoggerFactory loggerFactory)
+    /// <param name="recordings">Where sessions are recorded; null when recording is not configured.</param>
+    public PostgresConnectionHandler(PostgresProxyOptions options, UserDirectory users, ILoggerFactory loggerFactory, RecordingStore? recordings = null)
     {
         _logger = loggerFactory.CreateLogger("HoopProxy.Postgres");
         _context = new PostgresSessionContext(
@@ -24,7 +26,9 @@ public sealed class PostgresConnectionHandler : IConnectionHandler, IDisposable
             options.Tls?.LoadCertificate(),
             new ClientAuthenticator(users, options.ClientAuthentication),
             new UpstreamConnector(options.Limits.Pipes, _logger),
-            new CancelRegistry());
+            new CancelRegistry(),
+            recordings,
+            $"postgres@{options.Listen}");
     }
 
     public CancelRegistry CancelRegistry => _context.CancelRegistry;

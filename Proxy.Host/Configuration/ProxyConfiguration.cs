@@ -1,5 +1,6 @@
 using HoopProxy.Core.Configuration;
 using HoopProxy.Core.Identity;
+using HoopProxy.Core.Recording;
 using HoopProxy.Postgres.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
@@ -9,6 +10,9 @@ namespace HoopProxy.Host.Configuration;
 /// <summary>The whole validated configuration, as immutable records. Loading fails with a message naming the bad key.</summary>
 public sealed record ProxyConfiguration(PostgresProxyOptions? Postgres, UserDirectory Users)
 {
+    /// <summary>The <c>Recording</c> section; null when sessions are not recorded.</summary>
+    public RecordingOptions? Recording { get; init; }
+
     /// <summary><c>Logging:LogLevel:Default</c>; Information unless set.</summary>
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
 
@@ -50,6 +54,7 @@ public sealed record ProxyConfiguration(PostgresProxyOptions? Postgres, UserDire
         return new ProxyConfiguration(postgres, UserDirectory.FromConfiguration(configuration.GetSection("Users")))
         {
             LogLevel = logging.Enum("Default", LogLevel.Information),
+            Recording = RecordingOptions.FromConfiguration(configuration.GetSection("Recording"), baseDirectory),
         };
     }
 }

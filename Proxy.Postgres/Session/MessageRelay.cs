@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using HoopProxy.Core.Recording;
 using HoopProxy.Postgres.Protocol;
 
 namespace HoopProxy.Postgres.Session;
@@ -35,6 +36,8 @@ public sealed class MessageRelay
     private readonly long _maxWholeMessageBytes;
     private readonly string _sourceName;
     private long _streamRemaining;
+    private ISessionRecording? _recording;
+    private RecordDirection _recordDirection;
 
     /// <param name="maxWholeMessageBytes">The largest message an observer may ask to see whole: it must fit under the source pipe's pause threshold.</param>
     public MessageRelay(PipeReader source, PipeWriter destination, IMessageObserver observer, int maxMessageBytes, long maxWholeMessageBytes, string sourceName)
@@ -45,6 +48,16 @@ public sealed class MessageRelay
         _maxMessageBytes = maxMessageBytes;
         _maxWholeMessageBytes = maxWholeMessageBytes;
         _sourceName = sourceName;
+    }
+
+    /// <summary>
+    /// Records every byte this relay forwards, as the destination receives it. Set before <see cref="RunAsync"/>.
+    /// A recording that cannot keep up slows the relay (backpressure); one that fails ends the session.
+    /// </summary>
+    public void RecordTo(ISessionRecording recording, RecordDirection direction)
+    {
+        _recording = recording;
+        _recordDirection = direction;
     }
 
     /// <summary>False while a streamed message is half forwarded: nothing may be injected into the destination then.</summary>
@@ -79,6 +92,12 @@ public sealed class MessageRelay
                 if (forwarded > 0)
                 {
                     var slice = buffer.Slice(0, forwarded);
+                    if (_recording is not null)
+                    {
+                        // Copied into the recording's queue before the buffer is released below.
+                        await RecordAsync(slice);
+                    }
+
                     foreach (var segment in slice)
                     {
                         _destination.Write(segment.Span);
@@ -122,6 +141,18 @@ public sealed class MessageRelay
 
                 return RelayEnd.SourceClosed;
             }
+        }
+    }
+
+    private async ValueTask RecordAsync(ReadOnlySequence<byte> bytes)
+    {
+        try
+        {
+            await _recording!.WriteDataAsync(_recordDirection, bytes);
+        }
+        catch (RecordingUnavailableException e)
+        {
+            throw new PostgresProtocolException(SqlState.CannotConnectNow, "session recording failed; the proxy ends sessions it cannot record", e);
         }
     }
 

@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using HoopProxy.Core.Recording;
 using HoopProxy.Core.Identity;
 using HoopProxy.Core.Networking;
 using HoopProxy.Postgres.Configuration;
@@ -25,6 +27,10 @@ internal sealed partial class PostgresSession
 
     /// <summary>The cancel key this session gave its client; registered until the session ends, whatever ends it.</summary>
     private BackendKeyData? _clientKey;
+
+    /// <summary>The session's recording, from the login attempt on (null when recording is not configured).</summary>
+    private ISessionRecording? _recording;
+    private string _endReason = "ended during startup";
 
     public PostgresSession(IncomingConnection connection, PostgresSessionContext context, ILogger logger)
     {
@@ -80,6 +86,12 @@ internal sealed partial class PostgresSession
             {
                 _context.CancelRegistry.Unregister(key);
             }
+
+            if (_recording is not null)
+            {
+                await _recording.CompleteAsync(_endReason);
+                await _recording.DisposeAsync();
+            }
         }
     }
 
@@ -93,6 +105,7 @@ internal sealed partial class PostgresSession
         catch (PostgresProtocolException e)
         {
             LogRefused(_logger, _connection.Id, _connection.RemoteEndPoint, e.SqlState, e.Message);
+            _endReason = $"refused: {e.SqlState} {e.Message}";
             await TrySendAsync(client, ErrorResponse.Fatal(e.SqlState, e.Message));
             return;
         }
@@ -100,6 +113,7 @@ internal sealed partial class PostgresSession
         {
             var message = StartupTimeoutMessage();
             LogRefused(_logger, _connection.Id, _connection.RemoteEndPoint, SqlState.ProtocolViolation, message);
+            _endReason = $"refused: {SqlState.ProtocolViolation} {message}";
             await TrySendAsync(client, ErrorResponse.Fatal(SqlState.ProtocolViolation, message));
             return;
         }
@@ -173,13 +187,38 @@ internal sealed partial class PostgresSession
 
         // Authenticate before looking at the target, as PostgreSQL checks the database only after the password:
         // an anonymous client must not learn which target names exist.
-        var user = await _context.Authenticator.AuthenticateAsync(client, userName, transport.IsTls, cancellationToken);
-        var target = ResolveTarget(startup["database"], userName);
+        var method = Options.ClientAuthentication == ClientAuthenticationMethod.Cleartext && transport.IsTls ? "password" : "scram-sha-256";
+        ProxyUser user;
+        PostgresTarget target;
+        try
+        {
+            user = await _context.Authenticator.AuthenticateAsync(client, userName, transport.IsTls, cancellationToken);
+            target = ResolveTarget(startup["database"], userName);
+        }
+        catch (PostgresProtocolException e)
+        {
+            // Refused logins are recorded too: who tried, from where, and why it failed.
+            await BeginRecordingAsync(null, [], startup["database"] ?? "", null, method, startup, transport.IsTls, e.SqlState);
+            throw;
+        }
+
+        await BeginRecordingAsync(user, user.Groups, target.Name, target.Username, method, startup, transport.IsTls, null);
         await client.Output.FlushAsync(cancellationToken);
         LogAuthenticated(_logger, _connection.Id, user.Name, _connection.RemoteEndPoint, target.Name);
 
         var forwarded = startup.Parameters.Where(p => !ProxyOwnedParameters.Contains(p.Key) && !p.Key.StartsWith("_pq_.", StringComparison.Ordinal));
-        var upstream = await _context.Connector.ConnectAsync(target, forwarded, cancellationToken);
+        UpstreamSession upstream;
+        try
+        {
+            upstream = await _context.Connector.ConnectAsync(target, forwarded, cancellationToken);
+        }
+        catch (PostgresProtocolException e)
+        {
+            await RecordEventAsync("upstream", new JsonObject { ["target"] = target.Name, ["outcome"] = "failure", ["sqlstate"] = e.SqlState, ["message"] = e.Message });
+            throw;
+        }
+
+        await RecordEventAsync("upstream", new JsonObject { ["target"] = target.Name, ["account"] = target.Username, ["outcome"] = "success", ["tls"] = upstream.IsTls });
         try
         {
             await GreetAsync(client, upstream, cancellationToken);
@@ -190,6 +229,77 @@ internal sealed partial class PostgresSession
         {
             await upstream.Pipe.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Starts the session's recording once the login attempt has an outcome, with a "login" event. The password
+    /// exchange itself is never recorded (the event says it was left out). Fail closed: no recording, no session.
+    /// </summary>
+    private async Task BeginRecordingAsync(ProxyUser? user, IReadOnlyList<string> groups, string target, string? upstreamAccount,
+        string method, StartupMessage startup, bool isTls, string? failure)
+    {
+        if (_context.Recordings is not { } store)
+        {
+            return;
+        }
+
+        var metadata = new SessionMetadata(
+            SessionId: $"pg-{DateTimeOffset.UtcNow:yyyyMMddTHHmmss}-{_connection.Id}-{Guid.NewGuid().ToString("N")[..8]}",
+            Protocol: "postgres",
+            Target: target,
+            Listener: _context.ListenerName,
+            Identity: user?.Name,
+            Groups: groups,
+            AuthenticationMethod: method,
+            CredentialId: user is null ? null : $"user:{user.Name}",
+            UpstreamAccount: upstreamAccount,
+            ClientAddress: _connection.RemoteEndPoint.Address.ToString(),
+            ClientPort: _connection.RemoteEndPoint.Port,
+            ProxyHost: Environment.MachineName,
+            StartedAt: DateTimeOffset.UtcNow);
+        try
+        {
+            _recording = store.StartSession(metadata);
+        }
+        catch (RecordingUnavailableException e)
+        {
+            LogRecordingUnavailable(_logger, _connection.Id, e.Message);
+            throw new PostgresProtocolException(SqlState.CannotConnectNow, "session recording is unavailable; the proxy refuses sessions it cannot record");
+        }
+
+        var fields = new JsonObject
+        {
+            ["user"] = startup["user"],
+            ["database"] = startup["database"],
+            ["application_name"] = startup["application_name"],
+            ["method"] = method,
+            ["tls"] = isTls,
+            ["outcome"] = failure is null ? "success" : "failure",
+            ["redacted"] = "the password exchange is not recorded",
+        };
+        if (failure is not null)
+        {
+            fields["sqlstate"] = failure;
+        }
+
+        await RecordEventAsync("login", fields);
+    }
+
+    private async Task RecordEventAsync(string type, JsonObject fields)
+    {
+        if (_recording is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await _recording.WriteEventAsync(type, fields);
+        }
+        catch (RecordingUnavailableException e)
+        {
+            throw new PostgresProtocolException(SqlState.CannotConnectNow, "session recording failed; the proxy ends sessions it cannot record", e);
         }
     }
 
@@ -245,6 +355,11 @@ internal sealed partial class PostgresSession
         var gate = new DrainGate(upstream.Status);
         var frontend = new MessageRelay(client.Input, upstream.Pipe.Output, new FrontendObserver(gate), limits.MaxMessageBytes, inspectable, "client");
         var backend = new MessageRelay(upstream.Pipe.Input, client.Output, new BackendObserver(gate), limits.MaxMessageBytes, inspectable, "server");
+        if (_recording is not null)
+        {
+            frontend.RecordTo(_recording, RecordDirection.ClientToServer);
+            backend.RecordTo(_recording, RecordDirection.ServerToClient);
+        }
 
         using var drainRegistration = _connection.Draining.Register(() =>
         {
@@ -276,6 +391,8 @@ internal sealed partial class PostgresSession
             reason = await OnServerSideEndedAsync(toClient, toServer, client, upstream, frontend, backend);
         }
 
+        _endReason = reason;
+        await RecordEventAsyncQuietly("disconnect", new JsonObject { ["reason"] = reason, ["client_messages"] = frontend.MessageCount, ["server_messages"] = backend.MessageCount });
         LogSessionEnded(_logger, _connection.Id, _user?.Name ?? "?", upstream.Target.Name, frontend.MessageCount, reason);
     }
 
@@ -342,10 +459,13 @@ internal sealed partial class PostgresSession
         }
         catch (PostgresProtocolException e)
         {
-            reason = $"server protocol error: {e.Message}";
+            var recordingFailed = e.SqlState == SqlState.CannotConnectNow;
+            reason = recordingFailed ? e.Message : $"server protocol error: {e.Message}";
             if (backend.AtMessageBoundary)
             {
-                await TrySendAsync(client, ErrorResponse.Fatal(SqlState.ConnectionFailure, $"lost the connection to target \"{upstream.Target.Name}\""));
+                await TrySendAsync(client, recordingFailed
+                    ? ErrorResponse.Fatal(e.SqlState, e.Message)
+                    : ErrorResponse.Fatal(SqlState.ConnectionFailure, $"lost the connection to target \"{upstream.Target.Name}\""));
             }
         }
         catch (Exception e) when (e is IOException or OperationCanceledException)
@@ -382,6 +502,18 @@ internal sealed partial class PostgresSession
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or PostgresProtocolException or System.Security.Authentication.AuthenticationException)
         {
             LogCancelFailed(_logger, _connection.Id, route.Target.Name, e.Message);
+        }
+    }
+
+    /// <summary>At the end of a session a failing recording has nothing left to stop; its own error is already logged.</summary>
+    private async Task RecordEventAsyncQuietly(string type, JsonObject fields)
+    {
+        try
+        {
+            await RecordEventAsync(type, fields);
+        }
+        catch (PostgresProtocolException)
+        {
         }
     }
 
@@ -450,6 +582,9 @@ internal sealed partial class PostgresSession
 
     [LoggerMessage(EventId = 2007, Level = LogLevel.Error, Message = "session {Session}: startup failed unexpectedly")]
     private static partial void LogStartupCrashed(ILogger logger, Exception exception, long session);
+
+    [LoggerMessage(EventId = 2008, Level = LogLevel.Error, Message = "session {Session}: recording unavailable, session refused: {Reason}")]
+    private static partial void LogRecordingUnavailable(ILogger logger, long session, string reason);
 
     [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "session {Session}: cancel to target {Target} failed: {Reason}")]
     private static partial void LogCancelFailed(ILogger logger, long session, string target, string reason);

@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using HoopProxy.Core.Recording;
 using HoopProxy.Postgres.Configuration;
 
 namespace HoopProxy.Postgres.Session;
@@ -9,4 +10,6 @@ internal sealed record PostgresSessionContext(
     X509Certificate2? Certificate,
     ClientAuthenticator Authenticator,
     UpstreamConnector Connector,
-    CancelRegistry CancelRegistry);
+    CancelRegistry CancelRegistry,
+    RecordingStore? Recordings,
+    string ListenerName);

@@ -1,0 +1,100 @@
+using System.Text;
+using HoopProxy.Core.Recording;
+using HoopProxy.Host.Demo;
+using HoopProxy.Tests.Infrastructure;
+using HoopProxy.Tests.Unit.Recording;
+using Npgsql;
+using NUnit.Framework;
+
+namespace HoopProxy.Tests.Integration;
+
+/// <summary>Sessions through the proxy leave a sealed, verifiable record of what the client saw — and never a password.</summary>
+public sealed class SessionRecordingTests
+{
+    private static string AllRecordedBytes(RecordingFixture fixture) =>
+        string.Concat(Directory.EnumerateFiles(fixture.Options.Directory, "*", SearchOption.AllDirectories)
+            .Where(f => Path.GetFileName(f) != ".lock") // held open by a live store, and empty
+            .Select(f => Encoding.Latin1.GetString(File.ReadAllBytes(f))));
+
+    private static List<SessionRecord> Records(RecordingStore store, SessionSummary session) =>
+        store.OpenSession(session.SessionId).ReadRecords().ToList();
+
+    private static string Bytes(IEnumerable<SessionRecord> records, RecordDirection direction) =>
+        string.Concat(records.Where(r => r.Type == RecordType.Data && r.Direction == direction).Select(r => Encoding.UTF8.GetString(r.Data.Span)));
+
+    [Test]
+    public async Task A_psql_session_is_recorded_both_ways_sealed_and_verifiable_without_any_password()
+    {
+        using var fixture = new RecordingFixture();
+        await using (var store = await fixture.OpenAsync())
+        {
+            await using (var proxy = await ProxyInstance.StartAsync(recordings: store))
+            {
+                var result = await ExternalProcess.RunAsync("psql", ["-X", "-At", "-c", "SELECT 'recorded-' || 42"], proxy.LibpqEnvironment());
+                Assert.That(result.ExitCode, Is.Zero, result.Combined);
+                Assert.That(await Poll.UntilAsync(() => Task.FromResult(store.ListSessions().Any(s => s.State == SessionState.Sealed)), TimeSpan.FromSeconds(20)), Is.True);
+            }
+
+            var session = store.ListSessions().Single();
+            Assert.That((session.Protocol, session.Target, session.Identity), Is.EqualTo(("postgres", TestCluster.TargetDatabase, ProxyInstance.UserName)));
+            var records = Records(store, session);
+            Assert.That(records[0].Type, Is.EqualTo(RecordType.Start));
+            var login = records.Single(r => r.EventType == "login");
+            Assert.That(login.Fields!["outcome"]!.GetValue<string>(), Is.EqualTo("success"));
+            Assert.That(Bytes(records, RecordDirection.ClientToServer), Does.Contain("SELECT 'recorded-' || 42"));
+            Assert.That(Bytes(records, RecordDirection.ServerToClient), Does.Contain("recorded-42"));
+            Assert.That(records.Single(r => r.EventType == "disconnect").Fields!["reason"]!.GetValue<string>(), Does.Contain("client"));
+            Assert.That(records[^1].Type, Is.EqualTo(RecordType.Seal));
+            Assert.That(store.Verify().IsValid, Is.True, store.Verify().ToString());
+        }
+
+        var everything = AllRecordedBytes(fixture);
+        Assert.That(everything, Does.Not.Contain(ProxyInstance.UserPassword), "the client's password");
+        Assert.That(everything, Does.Not.Contain(TestCluster.TargetPassword), "the target's password");
+    }
+
+    [Test]
+    public async Task A_refused_login_is_recorded_with_its_reason()
+    {
+        using var fixture = new RecordingFixture();
+        await using var store = await fixture.OpenAsync();
+        await using (var proxy = await ProxyInstance.StartAsync(recordings: store))
+        {
+            await using var connection = new NpgsqlConnection(proxy.ConnectionString(password: "not-alices-password"));
+            var error = await Assert.ThrowsAsync<PostgresException>(() => connection.OpenAsync());
+            Assert.That(error!.SqlState, Is.EqualTo("28P01"));
+            Assert.That(await Poll.UntilAsync(() => Task.FromResult(store.ListSessions().Any(s => s.State == SessionState.Sealed)), TimeSpan.FromSeconds(20)), Is.True);
+        }
+
+        // Npgsql may try the login more than once; every attempt is a recorded, refused session.
+        var sessions = store.ListSessions();
+        Assert.That(sessions, Is.Not.Empty);
+        foreach (var session in sessions)
+        {
+            Assert.That(session.Identity, Is.Null, "nobody was authenticated");
+            var login = Records(store, session).Single(r => r.EventType == "login");
+            Assert.That(login.Fields!["outcome"]!.GetValue<string>(), Is.EqualTo("failure"));
+            Assert.That(login.Fields!["sqlstate"]!.GetValue<string>(), Is.EqualTo("28P01"));
+            Assert.That(login.Fields!["user"]!.GetValue<string>(), Is.EqualTo(ProxyInstance.UserName));
+            Assert.That(session.EndReason, Does.Contain("28P01"));
+        }
+
+        Assert.That(AllRecordedBytes(fixture), Does.Not.Contain("not-alices-password"));
+    }
+
+    [Test]
+    public async Task Without_a_writable_recording_directory_sessions_are_refused()
+    {
+        using var fixture = new RecordingFixture();
+        await using var store = await fixture.OpenAsync();
+        await using var proxy = await ProxyInstance.StartAsync(recordings: store);
+        // The directory turns into a file: nothing can be recorded any more.
+        Directory.Delete(fixture.Options.Directory, recursive: true);
+        await File.WriteAllTextAsync(fixture.Options.Directory, "not a directory");
+
+        await using var connection = new NpgsqlConnection(proxy.ConnectionString());
+        var error = await Assert.ThrowsAsync<PostgresException>(() => connection.OpenAsync());
+        Assert.That(error!.SqlState, Is.EqualTo("57P03"));
+        Assert.That(error.MessageText, Does.Contain("recording"));
+    }
+}
