@@ -49,6 +49,7 @@ demo.SetAction((parse, cancellationToken) => DemoCommand.RunAsync(parse.GetValue
 
 root.Add(serve);
 root.Add(demo);
+root.Add(HoopProxy.Host.Sessions.SessionsCommand.Create());
 // No termination timeout: the host's own console lifetime turns SIGTERM and Ctrl-C into a graceful stop that
 // drains sessions for up to Limits:ShutdownTimeout; System.CommandLine's default would exit after two seconds.
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

@@ -97,4 +97,42 @@ public sealed class SessionRecordingTests
         Assert.That(error!.SqlState, Is.EqualTo("57P03"));
         Assert.That(error.MessageText, Does.Contain("recording"));
     }
+
+    [Test]
+    public async Task The_sessions_cli_lists_and_verifies_the_record_and_names_a_tampered_file()
+    {
+        using var fixture = new RecordingFixture();
+        await using (var store = await fixture.OpenAsync())
+        {
+            await using var proxy = await ProxyInstance.StartAsync(recordings: store);
+            var result = await ExternalProcess.RunAsync("psql", ["-X", "-At", "-c", "SELECT 1"], proxy.LibpqEnvironment());
+            Assert.That(result.ExitCode, Is.Zero, result.Combined);
+            Assert.That(await Poll.UntilAsync(() => Task.FromResult(store.ListSessions().Any(s => s.State == SessionState.Sealed)), TimeSpan.FromSeconds(20)), Is.True);
+        }
+
+        var config = Path.Combine(fixture.Root, "hoopproxy.json");
+        await File.WriteAllTextAsync(config, $$"""
+            {
+              "Postgres": { "Listen": "127.0.0.1:0", "Targets": { "bank": { "Host": "127.0.0.1", "Database": "bank", "Username": "app" } } },
+              "Recording": { "Directory": "{{fixture.Options.Directory}}", "SigningKeyFile": "{{fixture.KeyFile}}" }
+            }
+            """);
+        var hoopproxy = Path.Combine(AppContext.BaseDirectory, "hoopproxy.dll");
+
+        var list = await ExternalProcess.RunAsync("dotnet", [hoopproxy, "sessions", "list", "--config", config]);
+        Assert.That(list.ExitCode, Is.Zero, list.Combined);
+        Assert.That(list.StandardOutput, Does.Contain(ProxyInstance.UserName).And.Contain(TestCluster.TargetDatabase));
+
+        var verify = await ExternalProcess.RunAsync("dotnet", [hoopproxy, "sessions", "verify", "--config", config]);
+        Assert.That(verify.ExitCode, Is.Zero, verify.Combined);
+        Assert.That(verify.StandardOutput, Does.StartWith("OK: 1 sessions"));
+
+        var file = Directory.EnumerateFiles(fixture.Options.Directory, "*" + RecordingFormat.FileExtension).Single();
+        var bytes = await File.ReadAllBytesAsync(file);
+        bytes[bytes.Length / 2] ^= 0x20;
+        await File.WriteAllBytesAsync(file, bytes);
+        var tampered = await ExternalProcess.RunAsync("dotnet", [hoopproxy, "sessions", "verify", "--config", config]);
+        Assert.That(tampered.ExitCode, Is.EqualTo(1), tampered.Combined);
+        Assert.That(tampered.StandardOutput, Does.Contain(Path.GetFileName(file)));
+    }
 }
