@@ -167,10 +167,9 @@ public sealed partial class UpstreamConnector
     /// <summary>Sends SSLRequest and returns the server's one-byte answer ('S', 'N', or 'E' from very old servers).</summary>
     internal static async Task<byte> RequestTlsAsync(Socket socket, CancellationToken cancellationToken)
     {
-        var request = new byte[8];
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(request, 8);
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(request.AsSpan(4), StartupCode.SslRequest);
-        await socket.SendAsync(request, SocketFlags.None, cancellationToken);
+        var request = new ArrayBufferWriter<byte>(SslRequest.Length);
+        SslRequest.Write(request);
+        await socket.SendAsync(request.WrittenMemory, SocketFlags.None, cancellationToken);
         var answer = new byte[1];
         var received = await socket.ReceiveAsync(answer, SocketFlags.None, cancellationToken);
         if (received == 0)

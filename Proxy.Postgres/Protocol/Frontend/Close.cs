@@ -9,29 +9,13 @@ public readonly record struct Close(DescribeTarget Target, string Name)
 
     public static bool TryParse(ReadOnlySequence<byte> body, out Close message)
     {
-        var reader = new SequenceReader<byte>(body);
-        if (reader.TryRead(out var target)
-            && (DescribeTarget)target is DescribeTarget.Statement or DescribeTarget.Portal
-            && PgBufferReader.TryReadCString(ref reader, out string name)
-            && reader.End)
-        {
-            message = new Close((DescribeTarget)target, name);
-            return true;
-        }
-
-        message = default;
-        return false;
+        var ok = SharedLayouts.TryReadTargetAndName(body, out var target, out var name);
+        message = ok ? new Close(target, name) : default;
+        return ok;
     }
 
     public void WriteTo(IBufferWriter<byte> output) => Write(output, Target, Name);
 
-    public static void Write(IBufferWriter<byte> output, DescribeTarget target, string name)
-    {
-        var length = 1 + MessageSpanWriter.CStringLength(name);
-        var writer = new MessageSpanWriter(output.GetSpan(MessageHeader.Size + length));
-        writer.WriteHeader((byte)Code, length);
-        writer.WriteByte((byte)target);
-        writer.WriteCString(name);
-        output.Advance(writer.Position);
-    }
+    public static void Write(IBufferWriter<byte> output, DescribeTarget target, string name) =>
+        SharedLayouts.WriteTargetAndName(output, (byte)Code, target, name);
 }

@@ -14,21 +14,7 @@ public readonly record struct GssResponse(ReadOnlySequence<byte> Data)
         return true;
     }
 
-    public void WriteTo(IBufferWriter<byte> output)
-    {
-        var length = MessageSpanWriter.BodyLength(Data.Length);
-        var writer = new MessageSpanWriter(output.GetSpan(MessageHeader.Size + length));
-        writer.WriteHeader((byte)Code, length);
-        writer.WriteBytes(Data);
-        output.Advance(writer.Position);
-    }
+    public void WriteTo(IBufferWriter<byte> output) => SharedLayouts.WritePayload(output, (byte)Code, Data);
 
-    public static void Write(IBufferWriter<byte> output, ReadOnlySpan<byte> data)
-    {
-        var length = MessageSpanWriter.BodyLength(data.Length);
-        var writer = new MessageSpanWriter(output.GetSpan(MessageHeader.Size + length));
-        writer.WriteHeader((byte)Code, length);
-        writer.WriteBytes(data);
-        output.Advance(writer.Position);
-    }
+    public static void Write(IBufferWriter<byte> output, ReadOnlySpan<byte> data) => SharedLayouts.WritePayload(output, (byte)Code, data);
 }

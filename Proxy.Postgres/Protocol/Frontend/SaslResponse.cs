@@ -13,11 +13,5 @@ public readonly record struct SaslResponse(ReadOnlySequence<byte> Data)
         return true;
     }
 
-    public static void Write(IBufferWriter<byte> output, ReadOnlySpan<byte> data)
-    {
-        var writer = new MessageSpanWriter(output.GetSpan(5 + data.Length));
-        writer.WriteHeader((byte)Code, data.Length);
-        writer.WriteBytes(data);
-        output.Advance(writer.Position);
-    }
+    public static void Write(IBufferWriter<byte> output, ReadOnlySpan<byte> data) => SharedLayouts.WritePayload(output, (byte)Code, data);
 }
