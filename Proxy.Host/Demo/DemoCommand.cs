@@ -3,6 +3,8 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
+using HoopProxy.Core.Recording;
+using Microsoft.Extensions.Logging;
 using HoopProxy.Host.Configuration;
 using Microsoft.Extensions.Hosting;
 
@@ -55,10 +57,13 @@ public static class DemoCommand
         Directory.CreateDirectory(folder);
         WriteSelfSignedCertificate(folder);
         var configPath = Path.Combine(folder, "hoopproxy.json");
+        RecordingSigningKey.Generate(Path.Combine(folder, "recording.key"));
         await File.WriteAllTextAsync(configPath, SampleConfiguration(port, cluster.Port), cancellationToken);
 
         var configuration = ProxyConfiguration.Load(configPath);
-        using var host = ProxyHostBuilder.Build(configuration);
+        using var recordingLogs = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
+        await using var recordings = await RecordingStore.OpenAsync(configuration.Recording!, recordingLogs.CreateLogger("HoopProxy.Recording"));
+        using var host = ProxyHostBuilder.Build(configuration, recordings);
         await host.StartAsync(cancellationToken);
         var listen = configuration.Postgres!.Listen;
         Console.WriteLine($"""
@@ -72,6 +77,11 @@ public static class DemoCommand
               PGPASSWORD=bob-pw pgbench -h 127.0.0.1 -p {listen.Port} -U bob -S -T 5 bank   (after: pgbench -i -h 127.0.0.1 -p {listen.Port} -U bob bank)
 
             Try: SELECT current_user, * FROM customers;
+
+            Every session is recorded (hash-chained, signed); read the record beside the running proxy:
+              dotnet run --project Proxy.Host -- sessions list --config {configPath}
+              dotnet run --project Proxy.Host -- sessions show SESSION-ID --config {configPath}
+              dotnet run --project Proxy.Host -- sessions verify --config {configPath}
 
             Press Ctrl-C to stop; the cluster and its folder are removed.
             """);
@@ -100,6 +110,7 @@ public static class DemoCommand
                 bank = new { Host = "127.0.0.1", Port = postgresPort, Database = "bank", Username = "app", Password = TargetPassword, SslMode = "prefer" },
             },
         },
+        Recording = new { Directory = "recordings", SigningKeyFile = "recording.key", Compression = "zstd" },
         Users = new
         {
             alice = new { Password = "alice-pw", Groups = new[] { "analysts" } },

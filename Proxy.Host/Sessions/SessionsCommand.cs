@@ -4,11 +4,12 @@ using System.Text.Json;
 using HoopProxy.Core.Configuration;
 using HoopProxy.Core.Recording;
 using HoopProxy.Host.Configuration;
+using HoopProxy.Postgres.Recording;
 
 namespace HoopProxy.Host.Sessions;
 
 /// <summary>
-/// <c>hoopproxy sessions list|verify</c>: read-only forensics over the recording directory. They read the files
+/// <c>hoopproxy sessions list|show|verify</c>: read-only forensics over the recording directory. They read the files
 /// directly and never take the store's lock, so they work beside a running proxy.
 /// </summary>
 public static class SessionsCommand
@@ -24,7 +25,12 @@ public static class SessionsCommand
         var verify = new Command("verify", "Check every hash, seal signature and the index; exit 1 when anything is wrong") { config, sessionId };
         verify.SetAction(parse => Run(parse.GetRequiredValue(config), options => Verify(options, parse.GetValue(sessionId))));
 
-        return new Command("sessions", "Inspect recorded sessions") { list, verify };
+        var showId = new Argument<string>("id") { Description = "The session to show" };
+        var rows = new Option<int>("--rows") { Description = "Rows shown per result", DefaultValueFactory = _ => 20 };
+        var show = new Command("show", "The timeline of a session: each statement with its parameters, time, duration and result as the client saw it") { config, showId, rows };
+        show.SetAction(parse => Run(parse.GetRequiredValue(config), options => Show(options, parse.GetRequiredValue(showId), parse.GetValue(rows))));
+
+        return new Command("sessions", "Inspect recorded sessions") { list, show, verify };
     }
 
     private static int Run(FileInfo configFile, Func<RecordingOptions, int> action)
@@ -95,6 +101,72 @@ public static class SessionsCommand
         catch (Exception e) when (e is InvalidDataException or IOException)
         {
             return new SessionRow(id, null, null, null, null, null, $"unreadable: {e.Message}", new FileInfo(path).Length);
+        }
+    }
+
+    private static int Show(RecordingOptions options, string sessionId, int rowLimit)
+    {
+        var path = Path.Combine(options.Directory, sessionId + RecordingFormat.FileExtension);
+        if (!RecordingFormat.IsValidSessionId(sessionId) || !File.Exists(path))
+        {
+            Console.Error.WriteLine($"no recorded session '{sessionId}' in {options.Directory}");
+            return 1;
+        }
+
+        var reader = new RecordingReader(path);
+        var records = reader.ReadRecords().ToList();
+        var m = reader.Metadata;
+        Console.WriteLine($"session {m.SessionId}: {m.Identity ?? "(not authenticated)"} → {m.Target} as {m.UpstreamAccount ?? "-"} from {m.ClientAddress}:{m.ClientPort}, {m.Protocol}, started {m.StartedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss.fff} UTC");
+        foreach (var entry in PostgresTimeline.Build(records, rowLimit))
+        {
+            var at = $"+{entry.At.TotalSeconds,8:0.000}s";
+            if (entry.Statement is { } statement)
+            {
+                var duration = statement.Duration is { } d ? $"  [{d.TotalMilliseconds:0.#} ms]" : "  [no answer recorded]";
+                Console.WriteLine($"{at}  {statement.Text.ReplaceLineEndings(" ")}{duration}");
+                if (statement.Parameters.Count > 0)
+                {
+                    Console.WriteLine($"{"",11}parameters: {string.Join(", ", statement.Parameters.Select((p, i) => $"${i + 1}={p ?? "NULL"}"))}");
+                }
+
+                foreach (var result in statement.Results)
+                {
+                    WriteResult(result);
+                }
+            }
+            else
+            {
+                Console.WriteLine($"{at}  {entry.EventType}: {entry.EventFields?.ToJsonString()}");
+            }
+        }
+
+        var seal = records.LastOrDefault(r => r.Type == RecordType.Seal)?.Seal;
+        Console.WriteLine(seal is null ? "(not sealed: the session is open, or was interrupted and not yet recovered)" : $"sealed: {seal.RecordCount} records, ended {seal.LastTimestamp.UtcDateTime:yyyy-MM-dd HH:mm:ss.fff} UTC: {seal.EndReason}");
+        return 0;
+    }
+
+    private static void WriteResult(TimelineResult result)
+    {
+        const string indent = "           ";
+        if (result.Columns.Count > 0)
+        {
+            var cells = result.Rows.Select(r => r.Select(v => v ?? "NULL").ToArray()).ToList();
+            var widths = result.Columns.Select((c, i) => Math.Max(c.Length, cells.Count == 0 ? 0 : cells.Max(r => i < r.Length ? r[i].Length : 0))).ToArray();
+            Console.WriteLine(indent + string.Join(" | ", result.Columns.Select((c, i) => c.PadRight(widths[i]))).TrimEnd());
+            foreach (var row in cells)
+            {
+                Console.WriteLine(indent + string.Join(" | ", row.Select((v, i) => v.PadRight(i < widths.Length ? widths[i] : 0))).TrimEnd());
+            }
+
+            if (result.RowCount > result.Rows.Count)
+            {
+                Console.WriteLine($"{indent}… {result.RowCount - result.Rows.Count} more rows");
+            }
+        }
+
+        if (result.Outcome is not null)
+        {
+            Console.WriteLine(indent + result.Outcome);
         }
     }
 

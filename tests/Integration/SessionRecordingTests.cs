@@ -135,4 +135,52 @@ public sealed class SessionRecordingTests
         Assert.That(tampered.ExitCode, Is.EqualTo(1), tampered.Combined);
         Assert.That(tampered.StandardOutput, Does.Contain(Path.GetFileName(file)));
     }
+
+    [Test]
+    public async Task Show_replays_psql_and_npgsql_statements_with_their_results_as_the_client_saw_them()
+    {
+        using var fixture = new RecordingFixture();
+        await using (var store = await fixture.OpenAsync())
+        {
+            await using var proxy = await ProxyInstance.StartAsync(recordings: store);
+            var psql = await ExternalProcess.RunAsync("psql", ["-X", "-c", "SELECT 'ada' AS name, 36 AS age", "-c", "SELECT 1/0"], proxy.LibpqEnvironment());
+            Assert.That(psql.StandardError, Does.Contain("division by zero"));
+
+            await using (var connection = new NpgsqlConnection(proxy.ConnectionString()))
+            {
+                await connection.OpenAsync();
+                await using var command = new NpgsqlCommand("SELECT $1::text || '-suffix' AS joined", connection);
+                command.Parameters.AddWithValue("prefix-value");
+                Assert.That(await command.ExecuteScalarAsync(), Is.EqualTo("prefix-value-suffix"));
+            }
+
+            Assert.That(await Poll.UntilAsync(() => Task.FromResult(store.ListSessions().Count(s => s.State == SessionState.Sealed) == 2), TimeSpan.FromSeconds(20)), Is.True);
+        }
+
+        var config = Path.Combine(fixture.Root, "hoopproxy.json");
+        await File.WriteAllTextAsync(config, $$"""
+            {
+              "Postgres": { "Listen": "127.0.0.1:0", "Targets": { "bank": { "Host": "127.0.0.1", "Database": "bank", "Username": "app" } } },
+              "Recording": { "Directory": "{{fixture.Options.Directory}}", "SigningKeyFile": "{{fixture.KeyFile}}" }
+            }
+            """);
+        var hoopproxy = Path.Combine(AppContext.BaseDirectory, "hoopproxy.dll");
+        var shown = new StringBuilder();
+        foreach (var file in Directory.EnumerateFiles(fixture.Options.Directory, "*" + RecordingFormat.FileExtension))
+        {
+            var show = await ExternalProcess.RunAsync("dotnet", [hoopproxy, "sessions", "show", Path.GetFileNameWithoutExtension(file), "--config", config]);
+            Assert.That(show.ExitCode, Is.Zero, show.Combined);
+            shown.AppendLine(show.StandardOutput);
+        }
+
+        var text = shown.ToString();
+        Assert.That(text, Does.Contain("SELECT 'ada' AS name, 36 AS age"));
+        Assert.That(text, Does.Match(@"name\s*\|\s*age"));
+        Assert.That(text, Does.Match(@"ada\s*\|\s*36"));
+        Assert.That(text, Does.Contain("ERROR 22012: division by zero"));
+        Assert.That(text, Does.Contain("SELECT $1::text || '-suffix' AS joined"), "the extended-protocol statement");
+        Assert.That(text, Does.Contain("$1=prefix-value"), "its Bind parameter");
+        Assert.That(text, Does.Contain("prefix-value-suffix"), "its result");
+        Assert.That(text, Does.Contain("login:").And.Contain("sealed:"));
+    }
 }
