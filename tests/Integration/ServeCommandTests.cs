@@ -132,6 +132,82 @@ public sealed class ServeCommandTests
     }
 
     [Test]
+    public async Task Kill_9_during_pgbench_leaves_records_that_verify_after_a_restart()
+    {
+        var folder = Directory.CreateTempSubdirectory("hoopproxy-crash-").FullName;
+        try
+        {
+            HoopProxy.Core.Recording.RecordingSigningKey.Generate(Path.Combine(folder, "recording.key"));
+            var port = LocalPostgresCluster.FreeTcpPort();
+            var configPath = Path.Combine(folder, "hoopproxy.json");
+            await File.WriteAllTextAsync(configPath, $$"""
+                {
+                  "Postgres": {
+                    "Listen": "127.0.0.1:{{port}}", "DefaultTarget": "bank",
+                    "Targets": { "bank": { "Host": "127.0.0.1", "Port": {{TestCluster.Postgres.Port}}, "Database": "bank",
+                                           "Username": "app", "Password": "app-secret", "SslMode": "disable" } }
+                  },
+                  "Users": { "alice": { "Password": "alice-pw" } },
+                  "Recording": { "Directory": "recordings", "SigningKeyFile": "recording.key", "FlushInterval": "00:00:00.200" }
+                }
+                """);
+            var script = Path.Combine(folder, "select.sql");
+            await File.WriteAllTextAsync(script, "SELECT 'crash-test';\n");
+            var environment = new Dictionary<string, string>
+            {
+                ["PGHOST"] = "127.0.0.1", ["PGPORT"] = port.ToString(CultureInfo.InvariantCulture), ["PGUSER"] = "alice",
+                ["PGPASSWORD"] = "alice-pw", ["PGDATABASE"] = "bank", ["PGCONNECT_TIMEOUT"] = "5",
+            };
+
+            using (var proxy = StartServe(configPath))
+            {
+                await WaitUntilServingAsync(environment);
+                var pgbench = ExternalProcess.RunAsync("pgbench", ["-n", "-f", script, "-c", "2", "-T", "60"], environment, timeout: TimeSpan.FromMinutes(2));
+                var recordings = Path.Combine(folder, "recordings");
+                // Wait until both benchmark sessions have records on disk, past a flush.
+                Assert.That(await Poll.UntilAsync(() => Task.FromResult(
+                    Directory.EnumerateFiles(recordings, "*.hrec").Count(f => new FileInfo(f).Length > 64 * 1024) >= 2), TimeSpan.FromSeconds(30)), Is.True);
+                proxy.Kill(); // SIGKILL: no drain, no seal
+                await proxy.WaitForExitAsync();
+                var bench = await pgbench;
+                Assert.That(bench.ExitCode, Is.Not.Zero, "pgbench lost its connections");
+            }
+
+            using (var restarted = StartServe(configPath))
+            {
+                await WaitUntilServingAsync(environment);
+                Process.Start("kill", ["-TERM", restarted.Id.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
+                Assert.That(restarted.WaitForExit(TimeSpan.FromSeconds(30)), Is.True);
+            }
+
+            var verify = await ExternalProcess.RunAsync("dotnet", [HoopproxyDll, "sessions", "verify", "--config", configPath]);
+            Assert.That(verify.ExitCode, Is.Zero, verify.Combined);
+
+            var list = await ExternalProcess.RunAsync("dotnet", [HoopproxyDll, "sessions", "list", "--config", configPath, "--json"]);
+            var interrupted = System.Text.Json.JsonDocument.Parse(list.StandardOutput).RootElement.EnumerateArray()
+                .Where(s => s.GetProperty("EndReason").GetString() == "interrupted").Select(s => s.GetProperty("Id").GetString()!).ToList();
+            Assert.That(interrupted, Has.Count.EqualTo(2), list.StandardOutput);
+            foreach (var id in interrupted)
+            {
+                var show = await ExternalProcess.RunAsync("dotnet", [HoopproxyDll, "sessions", "show", id, "--config", configPath, "--rows", "1"]);
+                Assert.That(show.ExitCode, Is.Zero, show.Combined);
+                Assert.That(show.StandardOutput, Does.Contain("SELECT 'crash-test'").And.Contain("crash-test"), "the statements flushed before the kill are in the record");
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static async Task WaitUntilServingAsync(Dictionary<string, string> environment)
+    {
+        var ready = await Poll.UntilAsync(async () =>
+            (await ExternalProcess.RunAsync("psql", ["-X", "-At", "-c", "SELECT 1"], environment)).ExitCode == 0, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
+        Assert.That(ready, Is.True, "the proxy did not start serving");
+    }
+
+    [Test]
     public async Task A_bad_configuration_exits_with_a_message_naming_the_key()
     {
         var path = Path.Combine(Path.GetTempPath(), $"hoopproxy-bad-{Guid.NewGuid():N}.json");
