@@ -9,7 +9,7 @@ using HoopProxy.Postgres.Recording;
 namespace HoopProxy.Host.Sessions;
 
 /// <summary>
-/// <c>hoopproxy sessions list|show|verify</c>: read-only forensics over the recording directory. They read the files
+/// <c>hoopproxy sessions list|show|export|verify</c>: read-only forensics over the recording directory. They read the files
 /// directly and never take the store's lock, so they work beside a running proxy.
 /// </summary>
 public static class SessionsCommand
@@ -18,8 +18,15 @@ public static class SessionsCommand
     {
         var config = new Option<FileInfo>("--config", "-c") { Description = "The proxy's configuration file (its Recording section)", Required = true };
         var json = new Option<bool>("--json") { Description = "Machine-readable output" };
-        var list = new Command("list", "List recorded sessions") { config, json };
-        list.SetAction(parse => Run(parse.GetRequiredValue(config), options => List(options, parse.GetValue(json))));
+        var identity = new Option<string?>("--identity") { Description = "Only sessions of this identity" };
+        var target = new Option<string?>("--target") { Description = "Only sessions to this target" };
+        var since = new Option<DateTimeOffset?>("--since") { Description = "Only sessions started at or after this time (ISO 8601)" };
+        var until = new Option<DateTimeOffset?>("--until") { Description = "Only sessions started before this time" };
+        var contains = new Option<string?>("--contains") { Description = "Only sessions with a statement containing this text" };
+        var outcome = new Option<string?>("--outcome") { Description = "Only sessions whose end reason contains this text (e.g. 28P01, interrupted)" };
+        var list = new Command("list", "List recorded sessions") { config, json, identity, target, since, until, contains, outcome };
+        list.SetAction(parse => Run(parse.GetRequiredValue(config), options => List(options, parse.GetValue(json), new SessionFilter(
+            parse.GetValue(identity), parse.GetValue(target), parse.GetValue(since), parse.GetValue(until), parse.GetValue(contains), parse.GetValue(outcome)))));
 
         var sessionId = new Argument<string?>("id") { Description = "One session; all sessions and the index when omitted", Arity = ArgumentArity.ZeroOrOne };
         var verify = new Command("verify", "Check every hash, seal signature and the index; exit 1 when anything is wrong") { config, sessionId };
@@ -30,7 +37,15 @@ public static class SessionsCommand
         var show = new Command("show", "The timeline of a session: each statement with its parameters, time, duration and result as the client saw it") { config, showId, rows };
         show.SetAction(parse => Run(parse.GetRequiredValue(config), options => Show(options, parse.GetRequiredValue(showId), parse.GetValue(rows))));
 
-        return new Command("sessions", "Inspect recorded sessions") { list, show, verify };
+        var exportId = new Argument<string>("id") { Description = "The session to export" };
+        var format = new Option<string>("--format") { Description = "json or text", DefaultValueFactory = _ => "json" };
+        format.AcceptOnlyFromAmong("json", "text");
+        var export = new Command("export", "The whole timeline of a session, every row included, as JSON or text") { config, exportId, format };
+        export.SetAction(parse => Run(parse.GetRequiredValue(config), options => parse.GetValue(format) == "text"
+            ? Show(options, parse.GetRequiredValue(exportId), int.MaxValue)
+            : ExportJson(options, parse.GetRequiredValue(exportId))));
+
+        return new Command("sessions", "Inspect recorded sessions") { list, show, export, verify };
     }
 
     private static int Run(FileInfo configFile, Func<RecordingOptions, int> action)
@@ -53,10 +68,39 @@ public static class SessionsCommand
         }
     }
 
-    private static int List(RecordingOptions options, bool asJson)
+    private sealed record SessionFilter(string? Identity, string? Target, DateTimeOffset? Since, DateTimeOffset? Until, string? Contains, string? Outcome)
+    {
+        public bool Matches(SessionRow row, string path) =>
+            (Identity is null || row.Identity == Identity)
+            && (Target is null || row.Target == Target)
+            && (Since is null || row.Started >= Since)
+            && (Until is null || row.Started < Until)
+            && (Outcome is null || (row.EndReason ?? "").Contains(Outcome, StringComparison.OrdinalIgnoreCase))
+            && (Contains is null || HasStatement(path, Contains));
+
+        private static bool HasStatement(string path, string text)
+        {
+            try
+            {
+                return PostgresTimeline.Build(new RecordingReader(path).ReadRecords(), rowLimit: 0)
+                    .Any(e => e.Statement?.Text.Contains(text, StringComparison.OrdinalIgnoreCase) == true);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException)
+            {
+                return false;
+            }
+        }
+    }
+
+    private static int List(RecordingOptions options, bool asJson, SessionFilter filter)
     {
         var rows = Directory.Exists(options.Directory)
-            ? Directory.EnumerateFiles(options.Directory, "*" + RecordingFormat.FileExtension).Select(Describe).OrderBy(r => r.Started).ToList()
+            ? Directory.EnumerateFiles(options.Directory, "*" + RecordingFormat.FileExtension)
+                .Select(path => (Path: path, Row: Describe(path)))
+                .Where(r => filter.Matches(r.Row, r.Path))
+                .Select(r => r.Row)
+                .OrderBy(r => r.Started)
+                .ToList()
             : [];
         if (asJson)
         {
@@ -142,6 +186,33 @@ public static class SessionsCommand
 
         var seal = records.LastOrDefault(r => r.Type == RecordType.Seal)?.Seal;
         Console.WriteLine(seal is null ? "(not sealed: the session is open, or was interrupted and not yet recovered)" : $"sealed: {seal.RecordCount} records, ended {seal.LastTimestamp.UtcDateTime:yyyy-MM-dd HH:mm:ss.fff} UTC: {seal.EndReason}");
+        return 0;
+    }
+
+    private static int ExportJson(RecordingOptions options, string sessionId)
+    {
+        var path = Path.Combine(options.Directory, sessionId + RecordingFormat.FileExtension);
+        if (!RecordingFormat.IsValidSessionId(sessionId) || !File.Exists(path))
+        {
+            Console.Error.WriteLine($"no recorded session '{sessionId}' in {options.Directory}");
+            return 1;
+        }
+
+        var reader = new RecordingReader(path);
+        var records = reader.ReadRecords().ToList();
+        var seal = records.LastOrDefault(r => r.Type == RecordType.Seal)?.Seal;
+        var timeline = PostgresTimeline.Build(records, int.MaxValue).Select(e => e.Statement is { } s
+            ? (object)new
+            {
+                at_seconds = e.At.TotalSeconds,
+                type = "statement",
+                text = s.Text,
+                parameters = s.Parameters,
+                duration_ms = s.Duration?.TotalMilliseconds,
+                results = s.Results.Select(r => new { columns = r.Columns, rows = r.Rows, row_count = r.RowCount, outcome = r.Outcome }),
+            }
+            : new { at_seconds = e.At.TotalSeconds, type = "event", @event = e.EventType, fields = e.EventFields });
+        Console.WriteLine(JsonSerializer.Serialize(new { session = reader.Metadata, sealed_record = seal, timeline }, new JsonSerializerOptions { WriteIndented = true }));
         return 0;
     }
 

@@ -182,5 +182,20 @@ public sealed class SessionRecordingTests
         Assert.That(text, Does.Contain("$1=prefix-value"), "its Bind parameter");
         Assert.That(text, Does.Contain("prefix-value-suffix"), "its result");
         Assert.That(text, Does.Contain("login:").And.Contain("sealed:"));
+
+        var psqlOnly = await ExternalProcess.RunAsync("dotnet", [hoopproxy, "sessions", "list", "--config", config, "--json", "--contains", "36 AS age"]);
+        var found = System.Text.Json.JsonDocument.Parse(psqlOnly.StandardOutput).RootElement;
+        Assert.That(found.GetArrayLength(), Is.EqualTo(1), "only the psql session has that statement");
+        var nobody = await ExternalProcess.RunAsync("dotnet", [hoopproxy, "sessions", "list", "--config", config, "--json", "--identity", "mallory"]);
+        Assert.That(System.Text.Json.JsonDocument.Parse(nobody.StandardOutput).RootElement.GetArrayLength(), Is.Zero);
+
+        var npgsqlSession = Directory.EnumerateFiles(fixture.Options.Directory, "*" + RecordingFormat.FileExtension)
+            .Select(Path.GetFileNameWithoutExtension).Single(id => id != found[0].GetProperty("Id").GetString());
+        var export = await ExternalProcess.RunAsync("dotnet", [hoopproxy, "sessions", "export", npgsqlSession!, "--config", config, "--format", "json"]);
+        Assert.That(export.ExitCode, Is.Zero, export.Combined);
+        var statement = System.Text.Json.JsonDocument.Parse(export.StandardOutput).RootElement.GetProperty("timeline").EnumerateArray()
+            .Single(e => e.GetProperty("type").GetString() == "statement" && e.GetProperty("text").GetString()!.Contains("-suffix", StringComparison.Ordinal));
+        Assert.That(statement.GetProperty("parameters")[0].GetString(), Is.EqualTo("prefix-value"));
+        Assert.That(statement.GetProperty("results")[0].GetProperty("rows")[0][0].GetString(), Is.EqualTo("prefix-value-suffix"));
     }
 }
