@@ -89,7 +89,16 @@ internal sealed partial class PostgresSession
 
             if (_recording is not null)
             {
-                await _recording.CompleteAsync(_endReason);
+                try
+                {
+                    await _recording.CompleteAsync(_endReason);
+                }
+                catch (RecordingUnavailableException e)
+                {
+                    // Unsealed files are sealed as "interrupted" by the next start's recovery; nothing more to do here.
+                    LogRecordingUnavailable(_logger, _connection.Id, e.Message);
+                }
+
                 await _recording.DisposeAsync();
             }
         }
@@ -583,7 +592,7 @@ internal sealed partial class PostgresSession
     [LoggerMessage(EventId = 2007, Level = LogLevel.Error, Message = "session {Session}: startup failed unexpectedly")]
     private static partial void LogStartupCrashed(ILogger logger, Exception exception, long session);
 
-    [LoggerMessage(EventId = 2008, Level = LogLevel.Error, Message = "session {Session}: recording unavailable, session refused: {Reason}")]
+    [LoggerMessage(EventId = 2008, Level = LogLevel.Error, Message = "session {Session}: recording unavailable: {Reason}")]
     private static partial void LogRecordingUnavailable(ILogger logger, long session, string reason);
 
     [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "session {Session}: cancel to target {Target} failed: {Reason}")]
