@@ -106,7 +106,8 @@ public static class RawProtocol
         return new ErrorFields(severity, code, message);
     }
 
-    private static async Task ReceiveExactlyAsync(Socket socket, Memory<byte> buffer, CancellationToken cancellationToken)
+    /// <summary>Fills <paramref name="buffer"/> from the socket; the peer closing first is an error.</summary>
+    public static async Task ReceiveExactlyAsync(Socket socket, Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var filled = 0;
         while (filled < buffer.Length)

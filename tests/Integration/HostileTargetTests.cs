@@ -77,7 +77,7 @@ public sealed class HostileTargetTests
         {
             await ReadStartupAsync(socket);
             await socket.SendAsync(Authentication(3, []), SocketFlags.None);
-            return await ReadAllAsync(socket);
+            return Encoding.UTF8.GetString(await RawProtocol.ReceiveUntilClosedAsync(socket, TimeSpan.FromSeconds(15)));
         });
 
         Assert.That(error.SqlState, Is.EqualTo("08004"));
@@ -98,7 +98,7 @@ public sealed class HostileTargetTests
             // Skips SASLFinal: a real server proves it knows the password there; this one only says "Ok".
             byte[] okAndReady = [.. Authentication(0, []), .. ReadyForQuery()];
             await socket.SendAsync(okAndReady, SocketFlags.None);
-            return await ReadAllAsync(socket);
+            return Encoding.UTF8.GetString(await RawProtocol.ReceiveUntilClosedAsync(socket, TimeSpan.FromSeconds(15)));
         });
 
         Assert.That(error.SqlState, Is.EqualTo("08004"));
@@ -119,53 +119,15 @@ public sealed class HostileTargetTests
     private static async Task ReadStartupAsync(Socket socket)
     {
         var length = new byte[4];
-        await ReceiveExactlyAsync(socket, length);
-        await ReceiveExactlyAsync(socket, new byte[BinaryPrimitives.ReadInt32BigEndian(length) - 4]);
+        await RawProtocol.ReceiveExactlyAsync(socket, length);
+        await RawProtocol.ReceiveExactlyAsync(socket, new byte[BinaryPrimitives.ReadInt32BigEndian(length) - 4]);
     }
 
     /// <summary>The body of a typed message, past the SASL mechanism name and length for SASLInitialResponse.</summary>
     private static async Task<byte[]> ReadMessageBodyAsync(Socket socket)
     {
-        var header = new byte[5];
-        await ReceiveExactlyAsync(socket, header);
-        var body = new byte[BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(1)) - 4];
-        await ReceiveExactlyAsync(socket, body);
+        var body = (await RawProtocol.ReceiveMessageAsync(socket, TimeSpan.FromSeconds(15))).Body;
         var mechanismEnd = Array.IndexOf(body, (byte)0);
         return mechanismEnd > 0 && body.AsSpan(0, mechanismEnd).SequenceEqual("SCRAM-SHA-256"u8) ? body[(mechanismEnd + 5)..] : body;
-    }
-
-    private static async Task<string> ReadAllAsync(Socket socket)
-    {
-        var all = new MemoryStream();
-        var buffer = new byte[4096];
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        try
-        {
-            int n;
-            while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token)) > 0)
-            {
-                all.Write(buffer, 0, n);
-            }
-        }
-        catch (SocketException)
-        {
-        }
-
-        return Encoding.UTF8.GetString(all.ToArray());
-    }
-
-    private static async Task ReceiveExactlyAsync(Socket socket, byte[] buffer)
-    {
-        var filled = 0;
-        while (filled < buffer.Length)
-        {
-            var n = await socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None);
-            if (n == 0)
-            {
-                throw new EndOfStreamException();
-            }
-
-            filled += n;
-        }
     }
 }
