@@ -22,6 +22,9 @@ public interface ISessionRecording : IAsyncDisposable
     /// <summary>Records an event such as "auth", "statement", "outcome", "disconnect"; <paramref name="fields"/> is serialized before returning.</summary>
     ValueTask WriteEventAsync(string type, JsonObject fields, CancellationToken cancellationToken = default);
 
+    /// <summary>Records an event that writes its own fields; it is serialized before returning.</summary>
+    ValueTask WriteEventAsync(IRecordedEvent recordedEvent, CancellationToken cancellationToken = default);
+
     /// <summary>Writes everything queued to the operating system and returns once it is there.</summary>
     ValueTask FlushAsync(CancellationToken cancellationToken = default);
 

@@ -12,6 +12,8 @@ public sealed class NoopSessionRecording(string sessionId) : ISessionRecording
 
     public ValueTask WriteEventAsync(string type, JsonObject fields, CancellationToken cancellationToken = default) => default;
 
+    public ValueTask WriteEventAsync(IRecordedEvent recordedEvent, CancellationToken cancellationToken = default) => default;
+
     public ValueTask FlushAsync(CancellationToken cancellationToken = default) => default;
 
     public ValueTask CompleteAsync(string endReason) => default;

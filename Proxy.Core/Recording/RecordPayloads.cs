@@ -51,28 +51,44 @@ internal static class RecordPayloads
     }
 
     /// <summary>Serializes an event into a rented buffer; the caller returns it to the pool after writing.</summary>
-    public static byte[] RentEvent(string type, JsonObject fields, out int length)
+    public static byte[] RentEvent(IRecordedEvent recordedEvent, out int length)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
-        {
-            w.WriteStartObject();
-            w.WriteString("type", type);
-            w.WritePropertyName("fields");
-            fields.WriteTo(w);
-            w.WriteEndObject();
-        }
+        // One scratch buffer and writer per thread: events are written per statement, and all that is kept is the rented copy.
+        var buffer = t_eventBuffer ??= new ArrayBufferWriter<byte>(512);
+        var w = t_eventWriter ??= new Utf8JsonWriter(buffer, WriterOptions);
+        buffer.ResetWrittenCount();
+        w.Reset(buffer);
+        w.WriteStartObject();
+        w.WriteString("type", recordedEvent.Type);
+        w.WriteStartObject("fields");
+        recordedEvent.WriteFields(w);
+        w.WriteEndObject();
+        w.WriteEndObject();
+        w.Flush();
 
         length = buffer.WrittenCount;
         if (length > RecordingFormat.MaxPayloadBytes)
         {
-            throw new ArgumentException($"the \"{type}\" event is {length} bytes; events are limited to {RecordingFormat.MaxPayloadBytes}", nameof(fields));
+            throw new ArgumentException($"the \"{recordedEvent.Type}\" event is {length} bytes; events are limited to {RecordingFormat.MaxPayloadBytes}", nameof(recordedEvent));
         }
 
         var rented = RecordBuffers.Pool.Rent(length);
         buffer.WrittenSpan.CopyTo(rented);
+        if (buffer.Capacity > 64 * 1024)
+        {
+            // A rare huge event must not pin its buffer on this thread for good.
+            t_eventBuffer = null;
+            t_eventWriter = null;
+        }
+
         return rented;
     }
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_eventBuffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_eventWriter;
 
     public static (string Type, JsonObject Fields) ReadEvent(ReadOnlySpan<byte> payload)
     {

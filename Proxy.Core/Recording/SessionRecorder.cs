@@ -130,11 +130,18 @@ internal sealed class SessionRecorder : ISessionRecording
         return new RecordItem(this, RecordItemKind.Data, direction, elapsed, buffer, length, null, null);
     }
 
-    public async ValueTask WriteEventAsync(string type, JsonObject fields, CancellationToken cancellationToken = default)
+    public ValueTask WriteEventAsync(string type, JsonObject fields, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(type);
         ArgumentNullException.ThrowIfNull(fields);
-        var buffer = RecordPayloads.RentEvent(type, fields, out var length);
+        return WriteEventAsync(new JsonRecordedEvent(type, fields), cancellationToken);
+    }
+
+    public async ValueTask WriteEventAsync(IRecordedEvent recordedEvent, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(recordedEvent);
+        ArgumentException.ThrowIfNullOrEmpty(recordedEvent.Type);
+        var buffer = RecordPayloads.RentEvent(recordedEvent, out var length);
         try
         {
             await _gate.WaitAsync(cancellationToken);

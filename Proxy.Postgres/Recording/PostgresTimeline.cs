@@ -27,7 +27,20 @@ public sealed class TimelineStatement
     /// <summary>A simple Query (possibly several statements) is answered until ReadyForQuery; an Execute until its CommandComplete.</summary>
     public bool IsSimpleQuery { get; init; }
     public List<TimelineResult> Results { get; } = [];
+
+    /// <summary>What the proxy's parser said about it when it passed ("statement" events; one per statement in a simple Query).</summary>
+    public List<StatementFacts> Facts { get; } = [];
     public TimeSpan? Duration { get; set; }
+}
+
+/// <summary>A "statement" event's classification: pgaudit class, command tag, the relations and functions it touches.</summary>
+public sealed record StatementFacts(string? Class, string? Command, IReadOnlyList<string> Reads, IReadOnlyList<string> Writes, IReadOnlyList<string> Functions, string? Problem)
+{
+    public static StatementFacts From(JsonObject fields) => new(
+        (string?)fields["class"], (string?)fields["command"], Strings(fields["reads"]), Strings(fields["writes"]), Strings(fields["functions"]),
+        (string?)fields["parse_error"]);
+
+    private static string[] Strings(JsonNode? node) => node is JsonArray array ? array.Select(n => n?.ToString() ?? "").ToArray() : [];
 }
 
 /// <summary>An entry of the timeline: a statement or a recorded event.</summary>
@@ -51,6 +64,7 @@ public sealed class PostgresTimeline
     private int _serverConsumed;
     private TimelineStatement? _bound;
     private TimelineResult? _result;
+    private TimelineStatement? _lastBegun;
 
     private PostgresTimeline(int rowLimit)
     {
@@ -75,12 +89,31 @@ public sealed class PostgresTimeline
                     Compact(timeline._fromServer, ref timeline._serverConsumed);
                     break;
                 case RecordType.Event:
-                    timeline._entries.Add(new TimelineEntry(record.Elapsed, null, record.EventType, record.Fields));
+                    timeline.OnEvent(record);
                     break;
             }
         }
 
         return timeline._entries;
+    }
+
+    /// <summary>
+    /// "statement" events follow the bytes of the statement they describe, so they belong to the statement begun
+    /// last; "outcome" events repeat what the server's bytes already show. Other events keep their place.
+    /// </summary>
+    private void OnEvent(SessionRecord record)
+    {
+        switch (record.EventType)
+        {
+            case "statement" when record.Fields is { } fields && fields["uninspected"] is null:
+                _lastBegun?.Facts.Add(StatementFacts.From(fields));
+                break;
+            case "statement" or "outcome":
+                break;
+            default:
+                _entries.Add(new TimelineEntry(record.Elapsed, null, record.EventType, record.Fields));
+                break;
+        }
     }
 
     private void DrainClient(TimeSpan at)
@@ -115,6 +148,7 @@ public sealed class PostgresTimeline
 
     private void Begin(TimelineStatement statement)
     {
+        _lastBegun = statement;
         _entries.Add(new TimelineEntry(statement.At, statement, null, null));
         _awaitingResults.Enqueue(statement);
         _awaitingReady.Add(statement);

@@ -1,12 +1,13 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using HoopProxy.Core.Recording;
 using HoopProxy.Postgres.Configuration;
 using HoopProxy.Postgres.Protocol.Backend;
 
 namespace HoopProxy.Postgres.Session;
 
-/// <summary>Where a client's cancel key leads: the target and the upstream backend's own key.</summary>
-public sealed record CancelRoute(PostgresTarget Target, BackendKeyData UpstreamKey);
+/// <summary>Where a client's cancel key leads: the target, the upstream backend's own key, and the session's recording (a cancel is an event of it).</summary>
+public sealed record CancelRoute(PostgresTarget Target, BackendKeyData UpstreamKey, ISessionRecording? Recording = null);
 
 /// <summary>
 /// Maps the BackendKeyData the proxy gave a client to the upstream session, so a CancelRequest

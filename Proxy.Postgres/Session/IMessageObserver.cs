@@ -19,4 +19,10 @@ public interface IMessageObserver
 
     /// <summary>Called with the body of a wanted message before it is forwarded; false stops the relay right after it.</summary>
     bool OnMessage(byte code, in ReadOnlySequence<byte> body);
+
+    /// <summary>
+    /// A wanted message is larger than the relay can hold whole. True streams it through unseen (before
+    /// <see cref="OnMessageStart"/>); false ends the session with a protocol error naming the limit.
+    /// </summary>
+    bool OnUninspectable(byte code, int bodyLength);
 }

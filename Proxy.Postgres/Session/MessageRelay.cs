@@ -38,6 +38,7 @@ public sealed class MessageRelay
     private long _streamRemaining;
     private ISessionRecording? _recording;
     private RecordDirection _recordDirection;
+    private RelayEvents? _events;
 
     /// <param name="maxWholeMessageBytes">The largest message an observer may ask to see whole: it must fit under the source pipe's pause threshold.</param>
     public MessageRelay(PipeReader source, PipeWriter destination, IMessageObserver observer, int maxMessageBytes, long maxWholeMessageBytes, string sourceName)
@@ -53,11 +54,14 @@ public sealed class MessageRelay
     /// <summary>
     /// Records every byte this relay forwards, as the destination receives it. Set before <see cref="RunAsync"/>.
     /// A recording that cannot keep up slows the relay (backpressure); one that fails ends the session.
+    /// <paramref name="events"/>, when given, is where the observer raises events; each is recorded right after
+    /// the bytes of the message that raised it.
     /// </summary>
-    public void RecordTo(ISessionRecording recording, RecordDirection direction)
+    public void RecordTo(ISessionRecording recording, RecordDirection direction, RelayEvents? events = null)
     {
         _recording = recording;
         _recordDirection = direction;
+        _events = events;
     }
 
     /// <summary>False while a streamed message is half forwarded: nothing may be injected into the destination then.</summary>
@@ -96,6 +100,10 @@ public sealed class MessageRelay
                     {
                         // Copied into the recording's queue before the buffer is released below.
                         await RecordAsync(slice);
+                    }
+                    else
+                    {
+                        _events?.Clear();
                     }
 
                     foreach (var segment in slice)
@@ -144,15 +152,41 @@ public sealed class MessageRelay
         }
     }
 
+    /// <summary>Records the forwarded bytes, with the events the observer raised placed between them where they belong.</summary>
     private async ValueTask RecordAsync(ReadOnlySequence<byte> bytes)
     {
         try
         {
-            await _recording!.WriteDataAsync(_recordDirection, bytes);
+            if (_events is null || _events.IsEmpty)
+            {
+                await _recording!.WriteDataAsync(_recordDirection, bytes);
+                return;
+            }
+
+            long written = 0;
+            foreach (var (offset, recordedEvent) in _events.Pending)
+            {
+                if (offset > written)
+                {
+                    await _recording!.WriteDataAsync(_recordDirection, bytes.Slice(written, offset - written));
+                    written = offset;
+                }
+
+                await _recording!.WriteEventAsync(recordedEvent);
+            }
+
+            if (written < bytes.Length)
+            {
+                await _recording!.WriteDataAsync(_recordDirection, bytes.Slice(written));
+            }
         }
         catch (RecordingUnavailableException e)
         {
             throw new PostgresProtocolException(SqlState.CannotConnectNow, "session recording failed; the proxy ends sessions it cannot record", e);
+        }
+        finally
+        {
+            _events?.Clear();
         }
     }
 
@@ -177,14 +211,22 @@ public sealed class MessageRelay
             header.Validate(_maxMessageBytes, _sourceName);
             var total = header.TotalLength;
             var available = rest.Length;
-            if (_observer.WantsMessage(header.Code))
+            var wanted = _observer.WantsMessage(header.Code);
+            if (wanted && total > _maxWholeMessageBytes)
             {
-                if (total > _maxWholeMessageBytes)
+                if (!_observer.OnUninspectable(header.Code, header.BodyLength))
                 {
                     throw new PostgresProtocolException(SqlState.ProgramLimitExceeded,
                         $"message '{(char)header.Code}' of {header.Length} bytes from the {_sourceName} is larger than the proxy inspects ({_maxWholeMessageBytes} bytes)");
                 }
 
+                // What the observer noted about it belongs before its bytes: the message streams through in pieces.
+                _events?.PlaceAt(length - rest.Length);
+                wanted = false;
+            }
+
+            if (wanted)
+            {
                 if (available < total || !_observer.OnMessageStart(header.Code))
                 {
                     observerStopped = available >= total;
@@ -194,7 +236,9 @@ public sealed class MessageRelay
                 _messageCount++;
                 var body = rest.Slice(MessageHeader.Size, header.BodyLength);
                 rest = rest.Slice(total);
-                if (!_observer.OnMessage(header.Code, body))
+                var keepGoing = _observer.OnMessage(header.Code, body);
+                _events?.PlaceAt(length - rest.Length);
+                if (!keepGoing)
                 {
                     observerStopped = true;
                     break;

@@ -8,6 +8,7 @@ using HoopProxy.Postgres.Configuration;
 using HoopProxy.Postgres.Protocol;
 using HoopProxy.Postgres.Protocol.Backend;
 using HoopProxy.Postgres.Protocol.Frontend;
+using HoopProxy.Postgres.Session.Audit;
 using Microsoft.Extensions.Logging;
 
 namespace HoopProxy.Postgres.Session;
@@ -321,7 +322,7 @@ internal sealed partial class PostgresSession
             client.Output.Write<byte>(message);
         }
 
-        var key = _context.CancelRegistry.Register(new CancelRoute(upstream.Target, upstream.Key));
+        var key = _context.CancelRegistry.Register(new CancelRoute(upstream.Target, upstream.Key, _recording));
         _clientKey = key;
         key.WriteTo(client.Output);
         new ReadyForQuery(upstream.Status).WriteTo(client.Output);
@@ -362,12 +363,14 @@ internal sealed partial class PostgresSession
         var limits = Options.Limits;
         var inspectable = limits.Pipes.PauseThreshold;
         var gate = new DrainGate(upstream.Status);
-        var frontend = new MessageRelay(client.Input, upstream.Pipe.Output, new FrontendObserver(gate), limits.MaxMessageBytes, inspectable, "client");
-        var backend = new MessageRelay(upstream.Pipe.Input, client.Output, new BackendObserver(gate), limits.MaxMessageBytes, inspectable, "server");
+        // Statements and their outcomes are events of the recording; without a recording nobody would read them.
+        var audit = _recording is null ? null : new StatementAudit();
+        var frontend = new MessageRelay(client.Input, upstream.Pipe.Output, new FrontendObserver(gate, audit), limits.MaxMessageBytes, inspectable, "client");
+        var backend = new MessageRelay(upstream.Pipe.Input, client.Output, new BackendObserver(gate, audit), limits.MaxMessageBytes, inspectable, "server");
         if (_recording is not null)
         {
-            frontend.RecordTo(_recording, RecordDirection.ClientToServer);
-            backend.RecordTo(_recording, RecordDirection.ServerToClient);
+            frontend.RecordTo(_recording, RecordDirection.ClientToServer, audit?.ClientEvents);
+            backend.RecordTo(_recording, RecordDirection.ServerToClient, audit?.ServerEvents);
         }
 
         using var drainRegistration = _connection.Draining.Register(() =>
@@ -503,14 +506,42 @@ internal sealed partial class PostgresSession
             return;
         }
 
+        string outcome;
         try
         {
             await _context.Connector.SendCancelAsync(route, _connection.Aborted);
             LogCancelForwarded(_logger, _connection.Id, route.Target.Name);
+            outcome = "forwarded";
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or PostgresProtocolException or System.Security.Authentication.AuthenticationException)
         {
             LogCancelFailed(_logger, _connection.Id, route.Target.Name, e.Message);
+            outcome = $"failed: {e.Message}";
+        }
+
+        await RecordCancelAsync(route, outcome);
+    }
+
+    /// <summary>The cancel is an event of the session it cancels, placed among that session's bytes when it happened.</summary>
+    private async Task RecordCancelAsync(CancelRoute route, string outcome)
+    {
+        if (route.Recording is not { } recording)
+        {
+            return;
+        }
+
+        try
+        {
+            await recording.WriteEventAsync("cancel", new JsonObject
+            {
+                ["from"] = $"{_connection.RemoteEndPoint.Address}:{_connection.RemoteEndPoint.Port}",
+                ["outcome"] = outcome,
+            });
+        }
+        catch (Exception e) when (e is RecordingUnavailableException or InvalidOperationException)
+        {
+            // The session ended (or its recording failed) while the cancel was on its way; its own record says how it ended.
+            LogRecordingUnavailable(_logger, _connection.Id, e.Message);
         }
     }
 

@@ -172,6 +172,8 @@ public sealed class ConversationSplitTests
 
         public bool WantsMessage(byte code) => wanted.Contains((char)code, StringComparison.Ordinal);
 
+        public bool OnUninspectable(byte code, int bodyLength) => false;
+
         public bool OnMessage(byte code, in ReadOnlySequence<byte> body)
         {
             Seen.Add((code, body.ToArray()));

@@ -1,0 +1,127 @@
+using System.Text.Json;
+using HoopProxy.Core.Recording;
+
+namespace HoopProxy.Postgres.Session.Audit;
+
+/// <summary>How a statement reached the server.</summary>
+internal enum StatementProtocol
+{
+    /// <summary>A simple Query message; one event per statement in it.</summary>
+    Simple,
+
+    /// <summary>Parse/Bind/Execute; one event per Execute.</summary>
+    Extended,
+
+    /// <summary>The fast-path FunctionCall message: a function by OID, no SQL text.</summary>
+    FunctionCall,
+}
+
+/// <summary>
+/// "statement": what the client asked the server to run, recorded right after the message that runs it.
+/// <see cref="Sequence"/> pairs it with its "outcome".
+/// </summary>
+internal sealed class StatementEvent : IRecordedEvent
+{
+    public required long Sequence { get; init; }
+    public required StatementProtocol Protocol { get; init; }
+    public required string Text { get; init; }
+    public long TextBytes { get; init; }
+    public string? StatementName { get; init; }
+    public string? PortalName { get; init; }
+    public IReadOnlyList<string?>? Parameters { get; init; }
+    public uint FunctionOid { get; init; }
+
+    /// <summary>The message was too large to inspect: <see cref="Text"/> says so instead of quoting it.</summary>
+    public bool Uninspected { get; init; }
+
+    public string Type => "statement";
+
+    public void WriteFields(Utf8JsonWriter writer)
+    {
+        writer.WriteNumber("seq", Sequence);
+        writer.WriteString("protocol", Protocol switch
+        {
+            StatementProtocol.Simple => "simple",
+            StatementProtocol.Extended => "extended",
+            _ => "function-call",
+        });
+        if (Protocol == StatementProtocol.FunctionCall)
+        {
+            writer.WriteNumber("function_oid", FunctionOid);
+        }
+        else
+        {
+            writer.WriteString("text", AuditedValues.Truncate(Text, AuditedValues.MaxTextChars, TextBytes));
+        }
+
+        if (Uninspected)
+        {
+            writer.WriteBoolean("uninspected", true);
+        }
+
+        if (StatementName is not null)
+        {
+            writer.WriteString("statement", StatementName);
+        }
+
+        if (PortalName is not null)
+        {
+            writer.WriteString("portal", PortalName);
+        }
+
+        if (Parameters is not null)
+        {
+            writer.WriteStartArray("parameters");
+            foreach (var value in Parameters)
+            {
+                writer.WriteStringValue(value);
+            }
+
+            writer.WriteEndArray();
+        }
+    }
+}
+
+/// <summary>"outcome": how the statement with <see cref="Sequence"/> ended, as the server reported it.</summary>
+internal sealed class OutcomeEvent : IRecordedEvent
+{
+    /// <summary>The statement this answers; null for an error the server sent outside any statement (e.g. at shutdown).</summary>
+    public long? Sequence { get; init; }
+
+    /// <summary>"ok", "error", "empty", "suspended" (a portal with rows left), "not-run" (an earlier error skipped it).</summary>
+    public required string Status { get; init; }
+    public string? CommandTag { get; init; }
+    public long? Rows { get; init; }
+    public string? SqlState { get; init; }
+    public string? Severity { get; init; }
+    public string? Message { get; init; }
+
+    public string Type => "outcome";
+
+    public void WriteFields(Utf8JsonWriter writer)
+    {
+        if (Sequence is { } sequence)
+        {
+            writer.WriteNumber("seq", sequence);
+        }
+
+        writer.WriteString("status", Status);
+        WriteIfPresent(writer, "command", CommandTag);
+        if (Rows is { } rows)
+        {
+            writer.WriteNumber("rows", rows);
+        }
+
+        WriteIfPresent(writer, "sqlstate", SqlState);
+        WriteIfPresent(writer, "severity", Severity);
+        WriteIfPresent(writer, "message", Message);
+    }
+
+    private static void WriteIfPresent(Utf8JsonWriter writer, string name, string? value)
+    {
+        if (value is not null)
+        {
+            writer.WriteString(name, value);
+        }
+    }
+}
