@@ -5,6 +5,16 @@ using HoopProxy.Postgres.Protocol;
 
 namespace HoopProxy.Postgres.Session;
 
+/// <summary>Which bytes of a relay are recorded when an observer replaced a message.</summary>
+public enum RecordedBytes
+{
+    /// <summary>As the source sent them: the client's own messages, even those the proxy replaced before the server saw them.</summary>
+    AsReceived,
+
+    /// <summary>As the destination got them: what the client saw, after the proxy's replacements (errors, masking).</summary>
+    AsForwarded,
+}
+
 /// <summary>Why a relay stopped.</summary>
 public enum RelayEnd
 {
@@ -36,13 +46,17 @@ public sealed class MessageRelay
     private readonly long _maxWholeMessageBytes;
     private readonly string _sourceName;
     private long _streamRemaining;
+    private readonly RelayEdits? _edits;
     private ISessionRecording? _recording;
     private RecordDirection _recordDirection;
-    private RelayEvents? _events;
+    private RecordedBytes _recordedBytes;
 
     /// <param name="maxWholeMessageBytes">The largest message an observer may ask to see whole: it must fit under the source pipe's pause threshold.</param>
-    public MessageRelay(PipeReader source, PipeWriter destination, IMessageObserver observer, int maxMessageBytes, long maxWholeMessageBytes, string sourceName)
+    /// <param name="edits">Where the observer raises events and replaces messages; null when it does neither.</param>
+    public MessageRelay(PipeReader source, PipeWriter destination, IMessageObserver observer, int maxMessageBytes, long maxWholeMessageBytes, string sourceName,
+        RelayEdits? edits = null)
     {
+        _edits = edits;
         _source = source;
         _destination = destination;
         _observer = observer;
@@ -52,16 +66,15 @@ public sealed class MessageRelay
     }
 
     /// <summary>
-    /// Records every byte this relay forwards, as the destination receives it. Set before <see cref="RunAsync"/>.
+    /// Records every byte this relay passes, with the observer's events in place. Set before <see cref="RunAsync"/>.
     /// A recording that cannot keep up slows the relay (backpressure); one that fails ends the session.
-    /// <paramref name="events"/>, when given, is where the observer raises events; each is recorded right after
-    /// the bytes of the message that raised it.
     /// </summary>
-    public void RecordTo(ISessionRecording recording, RecordDirection direction, RelayEvents? events = null)
+    /// <param name="recordedBytes">The client's side is what is recorded: what the client sent (as received) and what it got (as forwarded).</param>
+    public void RecordTo(ISessionRecording recording, RecordDirection direction, RecordedBytes recordedBytes)
     {
         _recording = recording;
         _recordDirection = direction;
-        _events = events;
+        _recordedBytes = recordedBytes;
     }
 
     /// <summary>False while a streamed message is half forwarded: nothing may be injected into the destination then.</summary>
@@ -96,19 +109,14 @@ public sealed class MessageRelay
                 if (forwarded > 0)
                 {
                     var slice = buffer.Slice(0, forwarded);
-                    if (_recording is not null)
+                    // The recording copies the bytes into its queue before the buffer is released below.
+                    if (_edits is null || _edits.IsEmpty)
                     {
-                        // Copied into the recording's queue before the buffer is released below.
-                        await RecordAsync(slice);
+                        await PassAsync(slice);
                     }
                     else
                     {
-                        _events?.Clear();
-                    }
-
-                    foreach (var segment in slice)
-                    {
-                        _destination.Write(segment.Span);
+                        await ApplyEditsAsync(slice);
                     }
 
                     consumed = slice.End;
@@ -152,43 +160,93 @@ public sealed class MessageRelay
         }
     }
 
-    /// <summary>Records the forwarded bytes, with the events the observer raised placed between them where they belong.</summary>
-    private async ValueTask RecordAsync(ReadOnlySequence<byte> bytes)
+    /// <summary>Forwards bytes as they are, recording them first.</summary>
+    private async ValueTask PassAsync(ReadOnlySequence<byte> bytes)
+    {
+        if (_recording is not null)
+        {
+            await RecordDataAsync(bytes);
+        }
+
+        foreach (var segment in bytes)
+        {
+            _destination.Write(segment.Span);
+        }
+    }
+
+    /// <summary>Forwards a batch with the observer's edits applied in stream order: replacements in place of their messages, events between the bytes.</summary>
+    private async ValueTask ApplyEditsAsync(ReadOnlySequence<byte> batch)
     {
         try
         {
-            if (_events is null || _events.IsEmpty)
+            long position = 0;
+            foreach (var edit in _edits!.Pending)
             {
-                await _recording!.WriteDataAsync(_recordDirection, bytes);
-                return;
-            }
-
-            long written = 0;
-            foreach (var (offset, recordedEvent) in _events.Pending)
-            {
-                if (offset > written)
+                if (edit.Start > position)
                 {
-                    await _recording!.WriteDataAsync(_recordDirection, bytes.Slice(written, offset - written));
-                    written = offset;
+                    await PassAsync(batch.Slice(position, edit.Start - position));
+                    position = edit.Start;
                 }
 
-                await _recording!.WriteEventAsync(recordedEvent);
+                if (!edit.IsReplacement)
+                {
+                    if (_recording is not null)
+                    {
+                        await RecordEventAsync(edit.Event!);
+                    }
+
+                    continue;
+                }
+
+                var replacement = _edits.ReplacementBytes(edit);
+                if (_recording is not null)
+                {
+                    await RecordDataAsync(_recordedBytes == RecordedBytes.AsForwarded
+                        ? new ReadOnlySequence<byte>(replacement)
+                        : batch.Slice(edit.Start, edit.End - edit.Start));
+                }
+
+                _destination.Write(replacement.Span);
+                position = edit.End;
             }
 
-            if (written < bytes.Length)
+            if (position < batch.Length)
             {
-                await _recording!.WriteDataAsync(_recordDirection, bytes.Slice(written));
+                await PassAsync(batch.Slice(position));
             }
-        }
-        catch (RecordingUnavailableException e)
-        {
-            throw new PostgresProtocolException(SqlState.CannotConnectNow, "session recording failed; the proxy ends sessions it cannot record", e);
         }
         finally
         {
-            _events?.Clear();
+            _edits!.Clear();
         }
     }
+
+    private async ValueTask RecordDataAsync(ReadOnlySequence<byte> bytes)
+    {
+        try
+        {
+            await _recording!.WriteDataAsync(_recordDirection, bytes);
+        }
+        catch (RecordingUnavailableException e)
+        {
+            throw RecordingFailed(e);
+        }
+    }
+
+    private async ValueTask RecordEventAsync(IRecordedEvent recordedEvent)
+    {
+        try
+        {
+            await _recording!.WriteEventAsync(recordedEvent);
+        }
+        catch (RecordingUnavailableException e)
+        {
+            throw RecordingFailed(e);
+        }
+    }
+
+    private static PostgresProtocolException RecordingFailed(RecordingUnavailableException e) =>
+        new(SqlState.CannotConnectNow, "session recording failed; the proxy ends sessions it cannot record", e);
 
     /// <summary>Walks the buffered bytes message by message; returns how many may be forwarded now. Has no effect on the pipes.</summary>
     private long Scan(in ReadOnlySequence<byte> buffer, out bool observerStopped)
@@ -221,7 +279,7 @@ public sealed class MessageRelay
                 }
 
                 // What the observer noted about it belongs before its bytes: the message streams through in pieces.
-                _events?.PlaceAt(length - rest.Length);
+                _edits?.Place(length - rest.Length, length - rest.Length);
                 wanted = false;
             }
 
@@ -234,10 +292,11 @@ public sealed class MessageRelay
                 }
 
                 _messageCount++;
+                var start = length - rest.Length;
                 var body = rest.Slice(MessageHeader.Size, header.BodyLength);
                 rest = rest.Slice(total);
                 var keepGoing = _observer.OnMessage(header.Code, body);
-                _events?.PlaceAt(length - rest.Length);
+                _edits?.Place(start, start + total);
                 if (!keepGoing)
                 {
                     observerStopped = true;

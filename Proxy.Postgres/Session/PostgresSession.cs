@@ -365,12 +365,12 @@ internal sealed partial class PostgresSession
         var gate = new DrainGate(upstream.Status);
         // Statements and their outcomes are events of the recording; without a recording nobody would read them.
         var audit = _recording is null ? null : new StatementAudit();
-        var frontend = new MessageRelay(client.Input, upstream.Pipe.Output, new FrontendObserver(gate, audit), limits.MaxMessageBytes, inspectable, "client");
-        var backend = new MessageRelay(upstream.Pipe.Input, client.Output, new BackendObserver(gate, audit), limits.MaxMessageBytes, inspectable, "server");
+        var frontend = new MessageRelay(client.Input, upstream.Pipe.Output, new FrontendObserver(gate, audit), limits.MaxMessageBytes, inspectable, "client", audit?.ClientEdits);
+        var backend = new MessageRelay(upstream.Pipe.Input, client.Output, new BackendObserver(gate, audit), limits.MaxMessageBytes, inspectable, "server", audit?.ServerEdits);
         if (_recording is not null)
         {
-            frontend.RecordTo(_recording, RecordDirection.ClientToServer, audit?.ClientEvents);
-            backend.RecordTo(_recording, RecordDirection.ServerToClient, audit?.ServerEvents);
+            frontend.RecordTo(_recording, RecordDirection.ClientToServer, RecordedBytes.AsReceived);
+            backend.RecordTo(_recording, RecordDirection.ServerToClient, RecordedBytes.AsForwarded);
         }
 
         using var drainRegistration = _connection.Draining.Register(() =>

@@ -34,9 +34,9 @@ internal sealed class StatementAudit
 
     private sealed record BoundPortal(string StatementName, PreparedText? Statement, string?[] Parameters);
 
-    public RelayEvents ClientEvents { get; } = new();
+    public RelayEdits ClientEdits { get; } = new();
 
-    public RelayEvents ServerEvents { get; } = new();
+    public RelayEdits ServerEdits { get; } = new();
 
     public static bool IsClientMessageAudited(byte code) => (FrontendMessageCode)code is
         FrontendMessageCode.Query or FrontendMessageCode.Parse or FrontendMessageCode.Bind or FrontendMessageCode.Execute
@@ -73,7 +73,7 @@ internal sealed class StatementAudit
                 break;
             case FrontendMessageCode.FunctionCall when FunctionCall.TryParse(body, out var call):
                 var sequence = Begin();
-                ClientEvents.Add(new StatementEvent { Sequence = sequence, Protocol = StatementProtocol.FunctionCall, Text = "", FunctionOid = call.FunctionOid });
+                ClientEdits.Add(new StatementEvent { Sequence = sequence, Protocol = StatementProtocol.FunctionCall, Text = "", FunctionOid = call.FunctionOid });
                 _awaiting.Enqueue(new Awaited(0, EndsBatch: true));
                 break;
         }
@@ -89,7 +89,7 @@ internal sealed class StatementAudit
         {
             case FrontendMessageCode.Query:
                 var sequence = Begin(lastOfQuery: true);
-                ClientEvents.Add(new StatementEvent
+                ClientEdits.Add(new StatementEvent
                 {
                     Sequence = sequence,
                     Protocol = StatementProtocol.Simple,
@@ -109,7 +109,7 @@ internal sealed class StatementAudit
     {
         if ((BackendMessageCode)code == BackendMessageCode.ErrorResponse)
         {
-            ServerEvents.Add(new OutcomeEvent { Sequence = Answer(), Status = "error", Message = $"(a {bodyLength}-byte error, larger than the proxy inspects)" });
+            ServerEdits.Add(new OutcomeEvent { Sequence = Answer(), Status = "error", Message = $"(a {bodyLength}-byte error, larger than the proxy inspects)" });
         }
     }
 
@@ -117,7 +117,7 @@ internal sealed class StatementAudit
     {
         var text = query.TextString();
         var sequence = Begin(lastOfQuery: true);
-        ClientEvents.Add(new StatementEvent { Sequence = sequence, Protocol = StatementProtocol.Simple, Text = text, TextBytes = query.Text.Length });
+        ClientEdits.Add(new StatementEvent { Sequence = sequence, Protocol = StatementProtocol.Simple, Text = text, TextBytes = query.Text.Length });
         _awaiting.Enqueue(new Awaited(0, EndsBatch: true));
     }
 
@@ -125,7 +125,7 @@ internal sealed class StatementAudit
     {
         var portal = _portals.GetValueOrDefault(execute.PortalName);
         var sequence = Begin();
-        ClientEvents.Add(new StatementEvent
+        ClientEdits.Add(new StatementEvent
         {
             Sequence = sequence,
             Protocol = StatementProtocol.Extended,
@@ -152,7 +152,7 @@ internal sealed class StatementAudit
         switch ((BackendMessageCode)code)
         {
             case BackendMessageCode.CommandComplete when CommandComplete.TryParse(body, out var complete):
-                ServerEvents.Add(new OutcomeEvent
+                ServerEdits.Add(new OutcomeEvent
                 {
                     Sequence = Answer(),
                     Status = "ok",
@@ -161,7 +161,7 @@ internal sealed class StatementAudit
                 });
                 break;
             case BackendMessageCode.ErrorResponse when ErrorResponse.TryParse(body, out var error):
-                ServerEvents.Add(new OutcomeEvent
+                ServerEdits.Add(new OutcomeEvent
                 {
                     Sequence = Answer(),
                     Status = "error",
@@ -171,13 +171,13 @@ internal sealed class StatementAudit
                 });
                 break;
             case BackendMessageCode.EmptyQueryResponse:
-                ServerEvents.Add(new OutcomeEvent { Sequence = Answer(), Status = "empty" });
+                ServerEdits.Add(new OutcomeEvent { Sequence = Answer(), Status = "empty" });
                 break;
             case BackendMessageCode.PortalSuspended:
-                ServerEvents.Add(new OutcomeEvent { Sequence = Answer(), Status = "suspended" });
+                ServerEdits.Add(new OutcomeEvent { Sequence = Answer(), Status = "suspended" });
                 break;
             case BackendMessageCode.FunctionCallResponse:
-                ServerEvents.Add(new OutcomeEvent { Sequence = Answer(), Status = "ok" });
+                ServerEdits.Add(new OutcomeEvent { Sequence = Answer(), Status = "ok" });
                 break;
             case BackendMessageCode.ReadyForQuery:
                 EndBatch();
@@ -216,7 +216,7 @@ internal sealed class StatementAudit
         {
             if (awaited.Sequence != _lastOfQueryAnswered)
             {
-                ServerEvents.Add(new OutcomeEvent { Sequence = awaited.Sequence, Status = "not-run", Message = "skipped: an earlier statement in the batch failed" });
+                ServerEdits.Add(new OutcomeEvent { Sequence = awaited.Sequence, Status = "not-run", Message = "skipped: an earlier statement in the batch failed" });
             }
         }
 

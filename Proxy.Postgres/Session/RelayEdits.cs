@@ -1,0 +1,89 @@
+using System.Buffers;
+using HoopProxy.Core.Recording;
+
+namespace HoopProxy.Postgres.Session;
+
+/// <summary>
+/// What an observer does to a batch besides letting it through: events to record after a message, and whole
+/// messages replaced by other bytes (or dropped). The observer raises them from inside
+/// <see cref="IMessageObserver.OnMessage"/>; the relay pins each to the message being observed and applies them
+/// in stream order, so a reader of the recording sees "statement" right after the Query it describes, and the
+/// destination sees the replacement exactly where the original stood.
+/// </summary>
+public sealed class RelayEdits
+{
+    private readonly List<Edit> _edits = [];
+    private readonly ArrayBufferWriter<byte> _replacements = new(256);
+    private int _unplaced;
+    private int _replacementStart = -1;
+
+    /// <summary>One edit, in source offsets of the batch. A replacement covers [Start, End) with bytes of <see cref="_replacements"/>.</summary>
+    internal readonly record struct Edit(long Start, long End, IRecordedEvent? Event, int ReplacementOffset, int ReplacementLength)
+    {
+        public bool IsReplacement => Event is null;
+    }
+
+    /// <summary>Records <paramref name="recordedEvent"/> right after the message being observed.</summary>
+    public void Add(IRecordedEvent recordedEvent)
+    {
+        _edits.Add(new Edit(-1, -1, recordedEvent, 0, 0));
+        _unplaced++;
+    }
+
+    /// <summary>
+    /// The message being observed is not forwarded; what is written into the returned writer (whole protocol
+    /// messages, possibly none) goes in its place. Call at most once per message.
+    /// </summary>
+    public IBufferWriter<byte> ReplaceMessage()
+    {
+        if (_replacementStart >= 0)
+        {
+            throw new InvalidOperationException("the message already has a replacement");
+        }
+
+        _replacementStart = _replacements.WrittenCount;
+        _edits.Add(new Edit(-1, -1, null, _replacementStart, 0));
+        _unplaced++;
+        return _replacements;
+    }
+
+    internal bool IsEmpty => _edits.Count == 0;
+
+    internal bool HasReplacements { get; private set; }
+
+    internal IReadOnlyList<Edit> Pending => _edits;
+
+    internal ReadOnlyMemory<byte> ReplacementBytes(Edit edit) => _replacements.WrittenMemory.Slice(edit.ReplacementOffset, edit.ReplacementLength);
+
+    /// <summary>Pins what the observed message raised to it: the message spans [start, end) of the batch.</summary>
+    internal void Place(long start, long end)
+    {
+        var first = _edits.Count - _unplaced;
+        for (var i = first; i < _edits.Count; i++)
+        {
+            var edit = _edits[i];
+            if (!edit.IsReplacement)
+            {
+                _edits[i] = edit with { Start = end, End = end };
+                continue;
+            }
+
+            // The replacement goes first among what the message raised: its events describe what the peer got.
+            _edits.RemoveAt(i);
+            _edits.Insert(first, edit with { Start = start, End = end, ReplacementLength = _replacements.WrittenCount - edit.ReplacementOffset });
+            HasReplacements = true;
+        }
+
+        _unplaced = 0;
+        _replacementStart = -1;
+    }
+
+    internal void Clear()
+    {
+        _edits.Clear();
+        _replacements.ResetWrittenCount();
+        _unplaced = 0;
+        _replacementStart = -1;
+        HasReplacements = false;
+    }
+}
