@@ -169,6 +169,14 @@ internal sealed class SqlTreeWalker
             case "DropStmt":
                 RecordDroppedRelations(body);
                 break;
+            case "CallStmt":
+                // CallStmt.funccall is an inline FuncCall (no type wrapper), so the generic walk would not see the call.
+                if (JsonTree.Field(body, "funccall") is { ValueKind: JsonValueKind.Object } call)
+                {
+                    VisitFunctionCall(call);
+                }
+
+                break;
             case "CreateTrigStmt" or "CreateEventTrigStmt":
                 if (JsonTree.Field(body, "funcname") is { } function && JsonTree.NameList(function) is { } parts)
                 {
