@@ -18,11 +18,14 @@ internal static class StatementCatalog
 
     private static readonly Dictionary<string, Describer> Describers = Build();
 
-    /// <summary>Nodes named *Stmt that are not commands: RETURN inside a BEGIN ATOMIC body is an expression holder.</summary>
-    public static bool IsExpressionHolder(string nodeName) => nodeName == "ReturnStmt";
+    /// <summary>
+    /// Nodes named *Stmt that are parts of a statement, not commands: RETURN inside a BEGIN ATOMIC body holds an
+    /// expression; REPLICA IDENTITY is a subcommand of ALTER TABLE.
+    /// </summary>
+    public static bool IsStatementPart(string nodeName) => nodeName is "ReturnStmt" or "ReplicaIdentityStmt";
 
     /// <summary>True for node types that are statements (known or not): by the grammar's naming convention, *Stmt.</summary>
-    public static bool IsStatementNode(string nodeName) => nodeName.EndsWith("Stmt", StringComparison.Ordinal) && !IsExpressionHolder(nodeName);
+    public static bool IsStatementNode(string nodeName) => nodeName.EndsWith("Stmt", StringComparison.Ordinal) && !IsStatementPart(nodeName);
 
     public static StatementDescription Describe(string nodeName, JsonElement body)
     {
