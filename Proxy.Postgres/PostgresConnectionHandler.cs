@@ -7,6 +7,7 @@ using HoopProxy.Postgres.Configuration;
 using HoopProxy.Postgres.Protocol;
 using HoopProxy.Postgres.Protocol.Backend;
 using HoopProxy.Postgres.Session;
+using HoopProxy.Postgres.Sql;
 using Microsoft.Extensions.Logging;
 
 namespace HoopProxy.Postgres;
@@ -28,6 +29,7 @@ public sealed class PostgresConnectionHandler : IConnectionHandler, IDisposable
             new UpstreamConnector(options.Limits.Pipes, _logger),
             new CancelRegistry(),
             recordings,
+            new SqlAnalyzer(),
             $"postgres@{options.Listen}");
     }
 

@@ -58,7 +58,7 @@ public sealed class TimelineText(TextWriter output, ConsoleStyle style)
         }
     }
 
-    private static string Describe(StatementFacts facts)
+    private static string Describe(StatementClassification facts)
     {
         var parts = new List<string> { $"{facts.Class ?? "?"} {facts.Command ?? "?"}" };
         if (facts.Reads.Count > 0)

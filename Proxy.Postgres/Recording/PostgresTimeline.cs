@@ -29,14 +29,14 @@ public sealed class TimelineStatement
     public List<TimelineResult> Results { get; } = [];
 
     /// <summary>What the proxy's parser said about it when it passed ("statement" events; one per statement in a simple Query).</summary>
-    public List<StatementFacts> Facts { get; } = [];
+    public List<StatementClassification> Facts { get; } = [];
     public TimeSpan? Duration { get; set; }
 }
 
 /// <summary>A "statement" event's classification: pgaudit class, command tag, the relations and functions it touches.</summary>
-public sealed record StatementFacts(string? Class, string? Command, IReadOnlyList<string> Reads, IReadOnlyList<string> Writes, IReadOnlyList<string> Functions, string? Problem)
+public sealed record StatementClassification(string? Class, string? Command, IReadOnlyList<string> Reads, IReadOnlyList<string> Writes, IReadOnlyList<string> Functions, string? Problem)
 {
-    public static StatementFacts From(JsonObject fields) => new(
+    public static StatementClassification From(JsonObject fields) => new(
         (string?)fields["class"], (string?)fields["command"], Strings(fields["reads"]), Strings(fields["writes"]), Strings(fields["functions"]),
         (string?)fields["parse_error"]);
 
@@ -106,7 +106,7 @@ public sealed class PostgresTimeline
         switch (record.EventType)
         {
             case "statement" when record.Fields is { } fields && fields["uninspected"] is null:
-                _lastBegun?.Facts.Add(StatementFacts.From(fields));
+                _lastBegun?.Facts.Add(StatementClassification.From(fields));
                 break;
             case "statement" or "outcome":
                 break;

@@ -364,7 +364,7 @@ internal sealed partial class PostgresSession
         var inspectable = limits.Pipes.PauseThreshold;
         var gate = new DrainGate(upstream.Status);
         // Statements and their outcomes are events of the recording; without a recording nobody would read them.
-        var audit = _recording is null ? null : new StatementAudit();
+        var audit = _recording is null ? null : new StatementAudit(_context.Analyzer);
         var frontend = new MessageRelay(client.Input, upstream.Pipe.Output, new FrontendObserver(gate, audit), limits.MaxMessageBytes, inspectable, "client", audit?.ClientEdits);
         var backend = new MessageRelay(upstream.Pipe.Input, client.Output, new BackendObserver(gate, audit), limits.MaxMessageBytes, inspectable, "server", audit?.ServerEdits);
         if (_recording is not null)
@@ -506,24 +506,24 @@ internal sealed partial class PostgresSession
             return;
         }
 
-        string outcome;
+        // Recorded before it is sent, so it precedes the error the cancelled statement ends with.
+        await RecordCancelAsync(route, new JsonObject { ["from"] = From(), ["status"] = "requested" });
         try
         {
             await _context.Connector.SendCancelAsync(route, _connection.Aborted);
             LogCancelForwarded(_logger, _connection.Id, route.Target.Name);
-            outcome = "forwarded";
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or PostgresProtocolException or System.Security.Authentication.AuthenticationException)
         {
             LogCancelFailed(_logger, _connection.Id, route.Target.Name, e.Message);
-            outcome = $"failed: {e.Message}";
+            await RecordCancelAsync(route, new JsonObject { ["from"] = From(), ["status"] = "failed", ["reason"] = e.Message });
         }
-
-        await RecordCancelAsync(route, outcome);
     }
 
-    /// <summary>The cancel is an event of the session it cancels, placed among that session's bytes when it happened.</summary>
-    private async Task RecordCancelAsync(CancelRoute route, string outcome)
+    private string From() => $"{_connection.RemoteEndPoint.Address}:{_connection.RemoteEndPoint.Port}";
+
+    /// <summary>A cancel is an event of the session it cancels, placed among that session's bytes when it happened.</summary>
+    private async Task RecordCancelAsync(CancelRoute route, JsonObject fields)
     {
         if (route.Recording is not { } recording)
         {
@@ -532,11 +532,7 @@ internal sealed partial class PostgresSession
 
         try
         {
-            await recording.WriteEventAsync("cancel", new JsonObject
-            {
-                ["from"] = $"{_connection.RemoteEndPoint.Address}:{_connection.RemoteEndPoint.Port}",
-                ["outcome"] = outcome,
-            });
+            await recording.WriteEventAsync("cancel", fields);
         }
         catch (Exception e) when (e is RecordingUnavailableException or InvalidOperationException)
         {

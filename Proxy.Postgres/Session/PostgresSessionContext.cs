@@ -1,6 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using HoopProxy.Core.Recording;
 using HoopProxy.Postgres.Configuration;
+using HoopProxy.Postgres.Sql;
 
 namespace HoopProxy.Postgres.Session;
 
@@ -12,4 +13,5 @@ internal sealed record PostgresSessionContext(
     UpstreamConnector Connector,
     CancelRegistry CancelRegistry,
     RecordingStore? Recordings,
+    SqlAnalyzer Analyzer,
     string ListenerName);

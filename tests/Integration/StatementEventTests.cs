@@ -131,12 +131,54 @@ public sealed class StatementEventTests
         });
 
         var cancelEvent = Events(records, "cancel").Single();
-        Assert.That(Field(cancelEvent, "outcome"), Is.EqualTo("forwarded"));
+        Assert.That(Field(cancelEvent, "status"), Is.EqualTo("requested"));
         Assert.That(Field(cancelEvent, "from"), Does.StartWith("127.0.0.1:"));
         var sleep = Events(records, "statement").Single(s => Field(s, "text") == "SELECT pg_sleep(30)");
         var outcome = OutcomeOf(records, sleep);
         Assert.That((Field(outcome, "status"), Field(outcome, "sqlstate")), Is.EqualTo(("error", "57014")));
         Assert.That(records.IndexOf(sleep), Is.LessThan(records.IndexOf(cancelEvent)));
         Assert.That(records.IndexOf(cancelEvent), Is.LessThan(records.IndexOf(outcome)));
+    }
+
+    [Test]
+    public async Task A_multi_statement_query_is_one_classified_event_per_statement_and_an_error_marks_the_rest_not_run()
+    {
+        using var fixture = new RecordingFixture();
+        const string script = "CREATE TEMP TABLE audit_probe (x int); INSERT INTO audit_probe VALUES (7); "
+            + "SELECT x FROM audit_probe /* comment */; SELECT 1/0; DELETE FROM audit_probe";
+        var records = await RecordSessionAsync(fixture, async proxy =>
+        {
+            var psql = await ExternalProcess.RunAsync("psql", ["-X", "-c", script], proxy.LibpqEnvironment());
+            Assert.That(psql.StandardError, Does.Contain("division by zero"));
+        });
+
+        var statements = Events(records, "statement");
+        Assert.That(statements.Select(s => (Field(s, "class"), Field(s, "command"))), Is.EqualTo(new[]
+        {
+            ("DDL", "CREATE TABLE"), ("WRITE", "INSERT"), ("READ", "SELECT"), ("READ", "SELECT"), ("WRITE", "DELETE"),
+        }));
+        Assert.That(Field(statements[2], "text"), Is.EqualTo("SELECT x FROM audit_probe /* comment */"));
+        Assert.That(statements[1].Fields!["writes"]!.AsArray().Select(n => n!.ToString()), Is.EqualTo(new[] { "public.audit_probe" }));
+        Assert.That(statements[2].Fields!["reads"]!.AsArray().Select(n => n!.ToString()), Is.EqualTo(new[] { "public.audit_probe" }));
+
+        Assert.That(statements.Select(s => Field(OutcomeOf(records, s), "status")), Is.EqualTo(new[] { "ok", "ok", "ok", "error", "not-run" }));
+        Assert.That(Field(OutcomeOf(records, statements[1]), "command"), Is.EqualTo("INSERT 0 1"));
+        Assert.That(Field(OutcomeOf(records, statements[3]), "sqlstate"), Is.EqualTo("22012"));
+    }
+
+    [Test]
+    public async Task Text_the_parser_cannot_read_is_recorded_with_the_parse_error_and_the_servers_answer()
+    {
+        using var fixture = new RecordingFixture();
+        var records = await RecordSessionAsync(fixture, async proxy =>
+        {
+            var psql = await ExternalProcess.RunAsync("psql", ["-X", "-c", "SELEC 1"], proxy.LibpqEnvironment());
+            Assert.That(psql.StandardError, Does.Contain("syntax error"));
+        });
+
+        var statement = Events(records, "statement").Single();
+        Assert.That(Field(statement, "text"), Is.EqualTo("SELEC 1"));
+        Assert.That(Field(statement, "parse_error"), Does.Contain("syntax error"));
+        Assert.That(Field(OutcomeOf(records, statement), "sqlstate"), Is.EqualTo("42601"));
     }
 }

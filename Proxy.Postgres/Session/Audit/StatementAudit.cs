@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using HoopProxy.Postgres.Protocol;
 using HoopProxy.Postgres.Protocol.Backend;
 using HoopProxy.Postgres.Protocol.Frontend;
+using HoopProxy.Postgres.Sql;
 
 namespace HoopProxy.Postgres.Session.Audit;
 
@@ -22,7 +23,13 @@ internal sealed class StatementAudit
     private readonly ConcurrentQueue<Awaited> _awaiting = new();
     private readonly Dictionary<string, PreparedText> _prepared = new(StringComparer.Ordinal);
     private readonly Dictionary<string, BoundPortal> _portals = new(StringComparer.Ordinal);
+    private readonly SqlAnalyzer _analyzer;
     private long _nextSequence = 1;
+
+    public StatementAudit(SqlAnalyzer analyzer)
+    {
+        _analyzer = analyzer;
+    }
 
     /// <summary>A statement waiting for its answer, or the end of a batch (Sync, or the end of a Query).</summary>
     private readonly record struct Awaited(long Sequence, bool EndsBatch, bool LastOfQuery = false);
@@ -30,7 +37,7 @@ internal sealed class StatementAudit
     /// <summary>Server side only: the last statement of the current simple Query once it has had an answer.</summary>
     private long? _lastOfQueryAnswered;
 
-    private sealed record PreparedText(string Text, long TextBytes);
+    private sealed record PreparedText(string Text, long TextBytes, SqlAnalysis Analysis);
 
     private sealed record BoundPortal(string StatementName, PreparedText? Statement, string?[] Parameters);
 
@@ -55,7 +62,8 @@ internal sealed class StatementAudit
                 OnQuery(query);
                 break;
             case FrontendMessageCode.Parse when Parse.TryParse(body, out var parse):
-                _prepared[parse.StatementName] = new PreparedText(parse.QueryString(), parse.QueryText.Length);
+                var parseText = parse.QueryString();
+                _prepared[parse.StatementName] = new PreparedText(parseText, parse.QueryText.Length, _analyzer.Analyze(parseText));
                 break;
             case FrontendMessageCode.Bind when Bind.TryParse(body, out var bind):
                 _portals[bind.PortalName] = new BoundPortal(bind.StatementName, _prepared.GetValueOrDefault(bind.StatementName),
@@ -113,11 +121,38 @@ internal sealed class StatementAudit
         }
     }
 
+    /// <summary>One event per statement of the text, as the server will run them; one for the whole text when it does not parse.</summary>
     private void OnQuery(Query query)
     {
         var text = query.TextString();
-        var sequence = Begin(lastOfQuery: true);
-        ClientEdits.Add(new StatementEvent { Sequence = sequence, Protocol = StatementProtocol.Simple, Text = text, TextBytes = query.Text.Length });
+        var analysis = _analyzer.Analyze(text);
+        if (!analysis.Parsed || analysis.Statements.Count == 0)
+        {
+            ClientEdits.Add(new StatementEvent
+            {
+                Sequence = Begin(lastOfQuery: true),
+                Protocol = StatementProtocol.Simple,
+                Text = text,
+                TextBytes = query.Text.Length,
+                ParseError = analysis.Error,
+            });
+        }
+        else
+        {
+            for (var i = 0; i < analysis.Statements.Count; i++)
+            {
+                var statement = analysis.Statements[i];
+                ClientEdits.Add(new StatementEvent
+                {
+                    Sequence = Begin(lastOfQuery: i == analysis.Statements.Count - 1),
+                    Protocol = StatementProtocol.Simple,
+                    Text = statement.Text,
+                    TextBytes = query.Text.Length,
+                    Info = statement,
+                });
+            }
+        }
+
         _awaiting.Enqueue(new Awaited(0, EndsBatch: true));
     }
 
@@ -135,6 +170,8 @@ internal sealed class StatementAudit
             StatementName = portal?.StatementName is { Length: > 0 } name ? name : null,
             PortalName = execute.PortalName.Length > 0 ? execute.PortalName : null,
             Parameters = portal?.Parameters,
+            Info = portal?.Statement?.Analysis is { Parsed: true, Statements: [var only] } ? only : null,
+            ParseError = portal?.Statement?.Analysis.Error,
         });
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using HoopProxy.Core.Recording;
+using HoopProxy.Postgres.Sql;
 
 namespace HoopProxy.Postgres.Session.Audit;
 
@@ -33,6 +34,12 @@ internal sealed class StatementEvent : IRecordedEvent
 
     /// <summary>The message was too large to inspect: <see cref="Text"/> says so instead of quoting it.</summary>
     public bool Uninspected { get; init; }
+
+    /// <summary>What the SQL parser found; null when the text was not analysed (a function call, an uninspected message).</summary>
+    public StatementInfo? Info { get; init; }
+
+    /// <summary>Why the parser could not read the text (the server may still run it; the policy refuses what it cannot read).</summary>
+    public string? ParseError { get; init; }
 
     public string Type => "statement";
 
@@ -69,6 +76,16 @@ internal sealed class StatementEvent : IRecordedEvent
             writer.WriteString("portal", PortalName);
         }
 
+        if (Info is { } info)
+        {
+            WriteClassification(writer, info);
+        }
+
+        if (ParseError is not null)
+        {
+            writer.WriteString("parse_error", ParseError);
+        }
+
         if (Parameters is not null)
         {
             writer.WriteStartArray("parameters");
@@ -80,6 +97,64 @@ internal sealed class StatementEvent : IRecordedEvent
             writer.WriteEndArray();
         }
     }
+
+    private static void WriteClassification(Utf8JsonWriter writer, StatementInfo info)
+    {
+        writer.WriteString("class", StatementClassNames.Of(info.Class));
+        writer.WriteString("command", info.CommandTag);
+        if (info.EffectiveCommands.Count > 1)
+        {
+            WriteList(writer, "commands", info.EffectiveCommands);
+        }
+
+        WriteList(writer, "reads", info.RelationsRead);
+        WriteList(writer, "writes", info.RelationsWritten);
+        WriteList(writer, "functions", info.Functions);
+        if (info.HasDynamicSql)
+        {
+            writer.WriteBoolean("dynamic_sql", true);
+        }
+
+        if (info.ReachesOutside)
+        {
+            writer.WriteBoolean("reaches_outside", true);
+        }
+
+        if (info.Unrecognised)
+        {
+            writer.WriteBoolean("unrecognised", true);
+        }
+    }
+
+    private static void WriteList(Utf8JsonWriter writer, string name, IReadOnlyList<string> values)
+    {
+        if (values.Count == 0)
+        {
+            return;
+        }
+
+        writer.WriteStartArray(name);
+        foreach (var value in values)
+        {
+            writer.WriteStringValue(value);
+        }
+
+        writer.WriteEndArray();
+    }
+}
+
+/// <summary>pgaudit's class names, as pgaudit writes them.</summary>
+internal static class StatementClassNames
+{
+    public static string Of(StatementClass statementClass) => statementClass switch
+    {
+        StatementClass.Read => "READ",
+        StatementClass.Write => "WRITE",
+        StatementClass.Function => "FUNCTION",
+        StatementClass.Role => "ROLE",
+        StatementClass.Ddl => "DDL",
+        _ => "MISC",
+    };
 }
 
 /// <summary>"outcome": how the statement with <see cref="Sequence"/> ended, as the server reported it.</summary>
