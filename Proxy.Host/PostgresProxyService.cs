@@ -4,6 +4,7 @@ using HoopProxy.Core.Networking;
 using HoopProxy.Core.Recording;
 using HoopProxy.Postgres;
 using HoopProxy.Postgres.Configuration;
+using HoopProxy.Postgres.Policy;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -15,9 +16,10 @@ public sealed class PostgresProxyService : IHostedService, IAsyncDisposable
     private readonly PostgresConnectionHandler _handler;
     private readonly TcpConnectionListener _listener;
 
-    public PostgresProxyService(PostgresProxyOptions options, UserDirectory users, ILoggerFactory loggerFactory, RecordingStore? recordings = null)
+    public PostgresProxyService(PostgresProxyOptions options, UserDirectory users, ILoggerFactory loggerFactory, RecordingStore? recordings = null,
+        PolicySource? policies = null)
     {
-        _handler = new PostgresConnectionHandler(options, users, loggerFactory, recordings);
+        _handler = new PostgresConnectionHandler(options, users, loggerFactory, recordings, policies);
         _listener = new TcpConnectionListener("postgres", options.Listen, options.Limits, _handler, loggerFactory.CreateLogger("HoopProxy.Listener"));
     }
 

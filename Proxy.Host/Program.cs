@@ -38,7 +38,7 @@ serve.SetAction(async (parse, cancellationToken) =>
     await using var recordings = configuration.Recording is { } recording
         ? await RecordingStore.OpenAsync(recording, recordingLogs.CreateLogger("HoopProxy.Recording"))
         : null;
-    using var host = ProxyHostBuilder.Build(configuration, recordings);
+    using var host = ProxyHostBuilder.Build(configuration, recordings, parse.GetRequiredValue(configOption).FullName);
     await host.RunAsync(cancellationToken);
     return 0;
 });

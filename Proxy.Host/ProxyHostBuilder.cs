@@ -1,5 +1,6 @@
 using HoopProxy.Core.Recording;
 using HoopProxy.Host.Configuration;
+using HoopProxy.Postgres.Policy;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -10,7 +11,8 @@ namespace HoopProxy.Host;
 public static class ProxyHostBuilder
 {
     /// <param name="recordings">The opened recording store when <see cref="ProxyConfiguration.Recording"/> is set; the caller owns it.</param>
-    public static IHost Build(ProxyConfiguration configuration, RecordingStore? recordings = null)
+    /// <param name="configPath">The file the configuration came from: its policies are reloaded when it changes.</param>
+    public static IHost Build(ProxyConfiguration configuration, RecordingStore? recordings = null, string? configPath = null)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -27,9 +29,16 @@ public static class ProxyHostBuilder
         builder.Services.AddSingleton(configuration);
         builder.Services.Configure<HostOptions>(o =>
             o.ShutdownTimeout = (configuration.Postgres?.Limits.ShutdownTimeout ?? TimeSpan.FromSeconds(10)) + TimeSpan.FromSeconds(10));
+        // With a file to watch, a file that starts without policies can gain them: sessions then consult an empty rule set.
+        var policies = configuration.Policies is not null || configPath is not null ? new PolicySource(configuration.Policies ?? StatementPolicy.Empty) : null;
+        if (policies is not null && configPath is not null)
+        {
+            builder.Services.AddHostedService(sp => new PolicyReloader(configPath, policies, sp.GetRequiredService<ILoggerFactory>().CreateLogger("HoopProxy.Policy")));
+        }
+
         if (configuration.Postgres is { } postgres)
         {
-            builder.Services.AddSingleton(sp => new PostgresProxyService(postgres, configuration.Users, sp.GetRequiredService<ILoggerFactory>(), recordings));
+            builder.Services.AddSingleton(sp => new PostgresProxyService(postgres, configuration.Users, sp.GetRequiredService<ILoggerFactory>(), recordings, policies));
             builder.Services.AddHostedService(sp => sp.GetRequiredService<PostgresProxyService>());
         }
 

@@ -7,6 +7,7 @@ using HoopProxy.Postgres.Configuration;
 using HoopProxy.Postgres.Protocol;
 using HoopProxy.Postgres.Protocol.Backend;
 using HoopProxy.Postgres.Session;
+using HoopProxy.Postgres.Policy;
 using HoopProxy.Postgres.Sql;
 using Microsoft.Extensions.Logging;
 
@@ -19,7 +20,9 @@ public sealed class PostgresConnectionHandler : IConnectionHandler, IDisposable
     private readonly ILogger _logger;
 
     /// <param name="recordings">Where sessions are recorded; null when recording is not configured.</param>
-    public PostgresConnectionHandler(PostgresProxyOptions options, UserDirectory users, ILoggerFactory loggerFactory, RecordingStore? recordings = null)
+    /// <param name="policies">The statement policy in force; null when no statement is judged.</param>
+    public PostgresConnectionHandler(PostgresProxyOptions options, UserDirectory users, ILoggerFactory loggerFactory, RecordingStore? recordings = null,
+        PolicySource? policies = null)
     {
         _logger = loggerFactory.CreateLogger("HoopProxy.Postgres");
         _context = new PostgresSessionContext(
@@ -30,6 +33,7 @@ public sealed class PostgresConnectionHandler : IConnectionHandler, IDisposable
             new CancelRegistry(),
             recordings,
             new SqlAnalyzer(),
+            policies,
             $"postgres@{options.Listen}");
     }
 

@@ -2,6 +2,7 @@ using HoopProxy.Core.Configuration;
 using HoopProxy.Core.Identity;
 using HoopProxy.Core.Recording;
 using HoopProxy.Postgres.Configuration;
+using HoopProxy.Postgres.Policy;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
@@ -12,6 +13,11 @@ public sealed record ProxyConfiguration(PostgresProxyOptions? Postgres, UserDire
 {
     /// <summary>The <c>Recording</c> section; null when sessions are not recorded.</summary>
     public RecordingOptions? Recording { get; init; }
+
+    /// <summary>
+    /// The <c>Policies</c> list; null when there is none and no target blocks by default, so no statement is judged.
+    /// </summary>
+    public StatementPolicy? Policies { get; init; }
 
     /// <summary><c>Logging:LogLevel:Default</c>; Information unless set.</summary>
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
@@ -51,10 +57,13 @@ public sealed record ProxyConfiguration(PostgresProxyOptions? Postgres, UserDire
         }
 
         var logging = configuration.GetSection("Logging:LogLevel");
+        var policies = configuration.GetSection("Policies");
+        var judged = policies.Exists() || postgres.Targets.Values.Any(t => t.DefaultAction != PolicyAction.Allow);
         return new ProxyConfiguration(postgres, UserDirectory.FromConfiguration(configuration.GetSection("Users")))
         {
             LogLevel = logging.Enum("Default", LogLevel.Information),
             Recording = RecordingOptions.FromConfiguration(configuration.GetSection("Recording"), baseDirectory),
+            Policies = judged ? PolicyConfiguration.FromConfiguration(policies) : null,
         };
     }
 }

@@ -63,7 +63,7 @@ public static class DemoCommand
         var configuration = ProxyConfiguration.Load(configPath);
         using var recordingLogs = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
         await using var recordings = await RecordingStore.OpenAsync(configuration.Recording!, recordingLogs.CreateLogger("HoopProxy.Recording"));
-        using var host = ProxyHostBuilder.Build(configuration, recordings);
+        using var host = ProxyHostBuilder.Build(configuration, recordings, configPath);
         await host.StartAsync(cancellationToken);
         var listen = configuration.Postgres!.Listen;
         Console.WriteLine($"""

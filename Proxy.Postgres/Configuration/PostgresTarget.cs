@@ -1,4 +1,5 @@
 using HoopProxy.Core.Configuration;
+using HoopProxy.Postgres.Policy;
 using Microsoft.Extensions.Configuration;
 
 namespace HoopProxy.Postgres.Configuration;
@@ -29,12 +30,22 @@ public sealed record PostgresTarget
 
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>What happens to a statement no policy rule matches: Allow (the default) or Block (an allow-list target).</summary>
+    public PolicyAction DefaultAction { get; init; } = PolicyAction.Allow;
+
     /// <summary>Hides the password when a target is logged or shown in a debugger.</summary>
     public override string ToString() => $"{Name} ({Username}@{Host}:{Port}/{Database}, sslmode={SslMode})";
 
     public static PostgresTarget FromConfiguration(IConfigurationSection section, string baseDirectory)
     {
         var root = section.OptionalString("RootCertificateFile");
+        var defaultAction = section.Enum("DefaultAction", PolicyAction.Allow);
+        if (defaultAction == PolicyAction.Review)
+        {
+            // A review needs approvers, which only a rule names.
+            throw new ConfigurationException(ConfigReader.Path(section, "DefaultAction"), "must be Allow or Block; use a Review rule to hold statements for approval");
+        }
+
         return new PostgresTarget
         {
             Name = section.Key,
@@ -46,6 +57,7 @@ public sealed record PostgresTarget
             SslMode = section.Enum("SslMode", SslMode.Prefer),
             RootCertificateFile = root is null ? null : TlsOptions.Resolve(baseDirectory, root),
             ConnectTimeout = section.Duration("ConnectTimeout", TimeSpan.FromSeconds(10)),
+            DefaultAction = defaultAction,
         };
     }
 }

@@ -17,4 +17,6 @@ public static class SqlState
     public const string AdminShutdown = "57P01";
     public const string CannotConnectNow = "57P03";
     public const string InternalError = "XX000";
+    public const string InsufficientPrivilege = "42501";
+    public const string UndefinedColumn = "42703";
 }

@@ -5,6 +5,7 @@ using HoopProxy.Core.Recording;
 using HoopProxy.Core.Identity;
 using HoopProxy.Core.Networking;
 using HoopProxy.Postgres.Configuration;
+using HoopProxy.Postgres.Policy;
 using HoopProxy.Postgres.Protocol;
 using HoopProxy.Postgres.Protocol.Backend;
 using HoopProxy.Postgres.Protocol.Frontend;
@@ -363,10 +364,13 @@ internal sealed partial class PostgresSession
         var limits = Options.Limits;
         var inspectable = limits.Pipes.PauseThreshold;
         var gate = new DrainGate(upstream.Status);
+        var clientEdits = new RelayEdits();
+        var serverEdits = new RelayEdits();
         // Statements and their outcomes are events of the recording; without a recording nobody would read them.
-        var audit = _recording is null ? null : new StatementAudit(_context.Analyzer);
-        var frontend = new MessageRelay(client.Input, upstream.Pipe.Output, new FrontendObserver(gate, audit), limits.MaxMessageBytes, inspectable, "client", audit?.ClientEdits);
-        var backend = new MessageRelay(upstream.Pipe.Input, client.Output, new BackendObserver(gate, audit), limits.MaxMessageBytes, inspectable, "server", audit?.ServerEdits);
+        var audit = _recording is null ? null : new StatementAudit(_context.Analyzer, clientEdits, serverEdits);
+        var guard = CreateGuard(upstream, clientEdits, serverEdits);
+        var frontend = new MessageRelay(client.Input, upstream.Pipe.Output, new FrontendObserver(gate, audit, guard), limits.MaxMessageBytes, inspectable, "client", clientEdits);
+        var backend = new MessageRelay(upstream.Pipe.Input, client.Output, new BackendObserver(gate, audit, guard), limits.MaxMessageBytes, inspectable, "server", serverEdits);
         if (_recording is not null)
         {
             frontend.RecordTo(_recording, RecordDirection.ClientToServer, RecordedBytes.AsReceived);
@@ -406,6 +410,31 @@ internal sealed partial class PostgresSession
         _endReason = reason;
         await RecordEventAsyncQuietly("disconnect", new JsonObject { ["reason"] = reason, ["client_messages"] = frontend.MessageCount, ["server_messages"] = backend.MessageCount });
         LogSessionEnded(_logger, _connection.Id, _user?.Name ?? "?", upstream.Target.Name, frontend.MessageCount, reason);
+    }
+
+    /// <summary>The statement policy for this session's identity and target, knowing the settings the session started with; null without a policy.</summary>
+    private StatementGuard? CreateGuard(UpstreamSession upstream, RelayEdits clientEdits, RelayEdits serverEdits)
+    {
+        if (_context.Policies is not { } policies || _user is not { } user)
+        {
+            return null;
+        }
+
+        var guard = new StatementGuard(policies, new PolicySubject(user.Name, user.Groups, upstream.Target.Name), upstream.Target.DefaultAction,
+            _context.Analyzer, clientEdits, serverEdits)
+        {
+            Decided = (verdict, _) => LogPolicyDecision(_logger, _connection.Id, user.Name, verdict.Action.ToString(), verdict.RuleName, verdict.Reason),
+        };
+        foreach (var message in upstream.GreetingMessages)
+        {
+            if (message.Length > MessageHeader.Size && message[0] == (byte)BackendMessageCode.ParameterStatus
+                && ParameterStatus.TryParse(new ReadOnlySequence<byte>(message, MessageHeader.Size, message.Length - MessageHeader.Size), out var parameter))
+            {
+                guard.OnGreetingParameter(parameter.Name, parameter.Value);
+            }
+        }
+
+        return guard;
     }
 
     /// <summary>The client said Terminate, closed, or broke the protocol: let the server go, tell the client why if we can.</summary>
@@ -621,6 +650,9 @@ internal sealed partial class PostgresSession
 
     [LoggerMessage(EventId = 2008, Level = LogLevel.Error, Message = "session {Session}: recording unavailable: {Reason}")]
     private static partial void LogRecordingUnavailable(ILogger logger, long session, string reason);
+
+    [LoggerMessage(EventId = 2009, Level = LogLevel.Warning, Message = "session {Session}: {User}: statement refused ({Action}) by {Rule}: {Reason}")]
+    private static partial void LogPolicyDecision(ILogger logger, long session, string user, string action, string rule, string reason);
 
     [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "session {Session}: cancel to target {Target} failed: {Reason}")]
     private static partial void LogCancelFailed(ILogger logger, long session, string target, string reason);

@@ -1,6 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using HoopProxy.Core.Recording;
 using HoopProxy.Postgres.Configuration;
+using HoopProxy.Postgres.Policy;
 using HoopProxy.Postgres.Sql;
 
 namespace HoopProxy.Postgres.Session;
@@ -14,4 +15,5 @@ internal sealed record PostgresSessionContext(
     CancelRegistry CancelRegistry,
     RecordingStore? Recordings,
     SqlAnalyzer Analyzer,
+    PolicySource? Policies,
     string ListenerName);

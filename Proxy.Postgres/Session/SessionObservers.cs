@@ -5,16 +5,21 @@ using HoopProxy.Postgres.Session.Audit;
 
 namespace HoopProxy.Postgres.Session;
 
-/// <summary>Client-to-server side: counts requests for the drain gate, names statements for the audit, ends the session on Terminate.</summary>
+/// <summary>
+/// Client-to-server side: counts requests for the drain gate, names statements for the audit, applies the statement
+/// policy, ends the session on Terminate.
+/// </summary>
 internal sealed class FrontendObserver : IMessageObserver
 {
     private readonly DrainGate _gate;
     private readonly StatementAudit? _audit;
+    private readonly StatementGuard? _guard;
 
-    public FrontendObserver(DrainGate gate, StatementAudit? audit = null)
+    public FrontendObserver(DrainGate gate, StatementAudit? audit = null, StatementGuard? guard = null)
     {
         _gate = gate;
         _audit = audit;
+        _guard = guard;
     }
 
     public bool OnMessageStart(byte code) => code switch
@@ -24,7 +29,9 @@ internal sealed class FrontendObserver : IMessageObserver
     };
 
     public bool WantsMessage(byte code) =>
-        code == (byte)FrontendMessageCode.Terminate || (_audit is not null && StatementAudit.IsClientMessageAudited(code));
+        code == (byte)FrontendMessageCode.Terminate
+        || (_audit is not null && StatementAudit.IsClientMessageAudited(code))
+        || (_guard is not null && StatementGuard.IsClientMessageGuarded(code));
 
     public bool OnMessage(byte code, in ReadOnlySequence<byte> body)
     {
@@ -33,13 +40,23 @@ internal sealed class FrontendObserver : IMessageObserver
             return false;
         }
 
+        // The audit first: its "statement" event comes before the guard's "policy" event about it.
         _audit?.OnClientMessage(code, body);
+        _guard?.OnClientMessage(code, body);
         return true;
     }
 
-    /// <summary>Only the audit wants messages that can be large (a Query, a Bind with big values): it notes what it could not see.</summary>
+    /// <summary>
+    /// A message too large to hold whole: the audit notes what it could not see; a statement the policy cannot read
+    /// is not let through (fail closed), which ends the session with an error naming the limit.
+    /// </summary>
     public bool OnUninspectable(byte code, int bodyLength)
     {
+        if (_guard is not null && StatementGuard.IsClientMessageGuarded(code))
+        {
+            return false;
+        }
+
         _audit?.OnClientMessageUninspected(code, bodyLength);
         return code != (byte)FrontendMessageCode.Terminate;
     }
@@ -53,20 +70,33 @@ internal sealed class BackendObserver : IMessageObserver
 {
     private readonly DrainGate _gate;
     private readonly StatementAudit? _audit;
+    private readonly StatementGuard? _guard;
 
-    public BackendObserver(DrainGate gate, StatementAudit? audit = null)
+    public BackendObserver(DrainGate gate, StatementAudit? audit = null, StatementGuard? guard = null)
     {
         _gate = gate;
         _audit = audit;
+        _guard = guard;
     }
 
     public bool OnMessageStart(byte code) => true;
 
     public bool WantsMessage(byte code) =>
-        code == (byte)BackendMessageCode.ReadyForQuery || (_audit is not null && StatementAudit.IsServerMessageAudited(code));
+        code == (byte)BackendMessageCode.ReadyForQuery
+        || (_audit is not null && StatementAudit.IsServerMessageAudited(code))
+        || (_guard is not null && StatementGuard.IsServerMessageGuarded(code));
 
     public bool OnMessage(byte code, in ReadOnlySequence<byte> body)
     {
+        // The guard first: the audit's outcome must say what the client got, the policy's error, not the stand-in's.
+        if (_guard?.OnServerMessage(code, body) is { } replaced)
+        {
+            var buffer = new ArrayBufferWriter<byte>();
+            replaced.WriteTo(buffer);
+            _audit?.OnServerMessage(code, new ReadOnlySequence<byte>(buffer.WrittenMemory[MessageHeader.Size..]));
+            return true;
+        }
+
         _audit?.OnServerMessage(code, body);
         return code != (byte)BackendMessageCode.ReadyForQuery
             || !ReadyForQuery.TryParse(body, out var ready) || !_gate.OnReadyForQuery(ready.Status);

@@ -21,6 +21,17 @@ public sealed class TestCluster
 
     public static LocalPostgresCluster Postgres => _cluster ?? throw new InvalidOperationException("the test cluster is not running");
 
+    /// <summary>Straight to the server as the target's account, bypassing the proxy: for setting up and checking what a test did.</summary>
+    public static string DirectConnectionString() => new Npgsql.NpgsqlConnectionStringBuilder
+    {
+        Host = "127.0.0.1",
+        Port = Postgres.Port,
+        Username = TargetUser,
+        Password = TargetPassword,
+        Database = TargetDatabase,
+        Pooling = false,
+    }.ConnectionString;
+
     [OneTimeSetUp]
     public async Task StartAsync()
     {

@@ -26,9 +26,12 @@ internal sealed class StatementAudit
     private readonly SqlAnalyzer _analyzer;
     private long _nextSequence = 1;
 
-    public StatementAudit(SqlAnalyzer analyzer)
+    /// <param name="clientEdits">The client relay's edits, where statement events go; shared with the statement guard.</param>
+    public StatementAudit(SqlAnalyzer analyzer, RelayEdits clientEdits, RelayEdits serverEdits)
     {
         _analyzer = analyzer;
+        ClientEdits = clientEdits;
+        ServerEdits = serverEdits;
     }
 
     /// <summary>A statement waiting for its answer, or the end of a batch (Sync, or the end of a Query).</summary>
@@ -41,9 +44,9 @@ internal sealed class StatementAudit
 
     private sealed record BoundPortal(string StatementName, PreparedText? Statement, string?[] Parameters);
 
-    public RelayEdits ClientEdits { get; } = new();
+    private RelayEdits ClientEdits { get; }
 
-    public RelayEdits ServerEdits { get; } = new();
+    private RelayEdits ServerEdits { get; }
 
     public static bool IsClientMessageAudited(byte code) => (FrontendMessageCode)code is
         FrontendMessageCode.Query or FrontendMessageCode.Parse or FrontendMessageCode.Bind or FrontendMessageCode.Execute

@@ -1,0 +1,172 @@
+using HoopProxy.Host.Demo;
+using HoopProxy.Postgres.Policy;
+using HoopProxy.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
+using Npgsql;
+using NUnit.Framework;
+
+namespace HoopProxy.Tests.Integration;
+
+/// <summary>
+/// The issue's rules, as written, through the proxy against a real server with psql and Npgsql: each blocks what it
+/// should with 42501 naming the rule, lets the rest through, and the session stays usable in simple and extended protocol.
+/// </summary>
+public sealed class StatementPolicyTests
+{
+    /// <summary>The rules exactly as the issue writes them.</summary>
+    public const string IssueRules = """
+        {
+          "Policies": [
+            { "Name": "no-drop-database", "Action": "Block", "Match": { "Commands": [ "DROP DATABASE" ] } },
+            { "Name": "protect-accounts", "Action": "Block",
+              "Match": { "Commands": [ "DELETE", "TRUNCATE" ], "Relations": [ "public.accounts" ] } },
+            { "Name": "ddl-needs-approval", "Action": "Review", "Approvers": [ "dba" ], "Timeout": "00:05:00",
+              "Match": { "Classes": [ "DDL" ] } }
+          ]
+        }
+        """;
+
+    public static StatementPolicy Load(string json)
+    {
+        using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json));
+        var configuration = new ConfigurationBuilder().AddJsonStream(stream).Build();
+        return PolicyConfiguration.FromConfiguration(configuration.GetSection("Policies"));
+    }
+
+    private static async Task<ProxyInstance> StartAsync() =>
+        await ProxyInstance.StartAsync(policies: new PolicySource(Load(IssueRules)));
+
+    /// <summary>A table named accounts in schema public, with rows, owned by the target's account.</summary>
+    private static async Task ResetAccountsAsync()
+    {
+        await using var direct = new NpgsqlConnection(TestCluster.DirectConnectionString());
+        await direct.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "DROP TABLE IF EXISTS public.accounts; CREATE TABLE public.accounts (id int PRIMARY KEY, number text); " +
+            "INSERT INTO public.accounts VALUES (1, '4111111111111111'), (2, '5500005555555559')", direct);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<long> AccountCountAsync()
+    {
+        await using var direct = new NpgsqlConnection(TestCluster.DirectConnectionString());
+        await direct.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM public.accounts", direct);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    [Test]
+    public async Task Psql_blocked_statements_get_42501_naming_the_rule_and_the_session_goes_on()
+    {
+        await ResetAccountsAsync();
+        await using var proxy = await StartAsync();
+        var psql = await ExternalProcess.RunAsync("psql", ["-X", "-v", "VERBOSITY=verbose",
+            "-c", "DELETE FROM accounts WHERE id = 1",
+            "-c", "SELECT count(*) AS still_there FROM accounts",
+            "-c", "/* harmless? */ TRUNCATE public.\"accounts\"",
+            "-c", "SELECT 1 AS one; DROP DATABASE postgres",
+            "-c", "UPDATE accounts SET number = number WHERE id = 2",
+            "-c", "CREATE TABLE t_needs_review (x int)",
+            "-c", "SELECT 'end' AS marker"], proxy.LibpqEnvironment());
+
+        Assert.That(psql.StandardError, Does.Contain("ERROR:  42501: statement blocked by policy rule \"protect-accounts\""));
+        Assert.That(psql.StandardError, Does.Contain("statement blocked by policy rule \"no-drop-database\""));
+        Assert.That(psql.StandardError, Does.Contain("statement needs approval under policy rule \"ddl-needs-approval\""));
+        Assert.That(psql.StandardError, Does.Not.Contain("hoopproxy-blocked"), "the stand-in never shows");
+        Assert.That(psql.StandardOutput, Does.Contain("still_there").And.Contain("UPDATE 1").And.Contain("end"));
+        Assert.That(psql.StandardOutput, Does.Not.Contain(" one"), "a batch with one blocked statement runs none of it");
+        Assert.That(await AccountCountAsync(), Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task A_blocked_statement_inside_a_transaction_aborts_it_as_a_server_error_would()
+    {
+        await ResetAccountsAsync();
+        await using var proxy = await StartAsync();
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(proxy.ConnectionString()) { IncludeErrorDetail = true }.ConnectionString);
+        await connection.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var update = new NpgsqlCommand("UPDATE accounts SET number = 'x' WHERE id = 1", connection, transaction))
+        {
+            Assert.That(await update.ExecuteNonQueryAsync(), Is.EqualTo(1));
+        }
+
+        await using (var delete = new NpgsqlCommand("DELETE FROM accounts", connection, transaction))
+        {
+            var error = await Assert.ThrowsAsync<PostgresException>(() => delete.ExecuteNonQueryAsync());
+            Assert.That((error!.SqlState, error.MessageText), Is.EqualTo(("42501", "statement blocked by policy rule \"protect-accounts\"")));
+            Assert.That(error.Detail, Does.Contain("DELETE on public.accounts"));
+        }
+
+        await using (var next = new NpgsqlCommand("SELECT 1", connection, transaction))
+        {
+            var aborted = await Assert.ThrowsAsync<PostgresException>(() => next.ExecuteScalarAsync());
+            Assert.That(aborted!.SqlState, Is.EqualTo("25P02"), "the transaction is aborted");
+        }
+
+        await transaction.RollbackAsync();
+        await using var after = new NpgsqlCommand("SELECT number FROM accounts WHERE id = 1", connection);
+        Assert.That(await after.ExecuteScalarAsync(), Is.EqualTo("4111111111111111"), "the update before the block was rolled back");
+    }
+
+    [Test]
+    public async Task Npgsql_extended_protocol_blocks_at_parse_discards_the_batch_and_stays_usable()
+    {
+        await ResetAccountsAsync();
+        await using var proxy = await StartAsync();
+        await using var connection = new NpgsqlConnection(proxy.ConnectionString());
+        await connection.OpenAsync();
+
+        await using (var delete = new NpgsqlCommand("DELETE FROM public.accounts WHERE id = $1", connection))
+        {
+            delete.Parameters.AddWithValue(1);
+            var error = await Assert.ThrowsAsync<PostgresException>(() => delete.ExecuteNonQueryAsync());
+            Assert.That(error!.SqlState, Is.EqualTo("42501"));
+            Assert.That(error.MessageText, Does.Contain("protect-accounts"));
+        }
+
+        await using (var prepared = new NpgsqlCommand("WITH gone AS (DELETE FROM accounts RETURNING id) SELECT count(*) FROM gone", connection))
+        {
+            var error = await Assert.ThrowsAsync<PostgresException>(() => prepared.PrepareAsync());
+            Assert.That(error!.SqlState, Is.EqualTo("42501"), "a prepared statement is judged at Parse");
+        }
+
+        await using (var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("SELECT 'first'"),
+                new NpgsqlBatchCommand("TRUNCATE accounts"),
+                new NpgsqlBatchCommand("INSERT INTO accounts VALUES (3, 'never')"),
+            },
+        })
+        {
+            var error = await Assert.ThrowsAsync<PostgresException>(() => batch.ExecuteNonQueryAsync());
+            Assert.That(error!.SqlState, Is.EqualTo("42501"));
+        }
+
+        await using (var select = new NpgsqlCommand("SELECT count(*) FROM accounts WHERE id > $1", connection))
+        {
+            select.Parameters.AddWithValue(0);
+            Assert.That(await select.ExecuteScalarAsync(), Is.EqualTo(2L), "the session works and nothing was deleted or inserted");
+        }
+
+        Assert.That(await AccountCountAsync(), Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task Sql_prepare_and_execute_are_judged_by_what_they_run()
+    {
+        await ResetAccountsAsync();
+        await using var proxy = await StartAsync();
+        var psql = await ExternalProcess.RunAsync("psql", ["-X",
+            "-c", "PREPARE wipe AS DELETE FROM accounts",
+            "-c", "EXECUTE wipe",
+            "-c", "PREPARE look AS SELECT count(*) AS n FROM accounts",
+            "-c", "EXECUTE look"], proxy.LibpqEnvironment());
+        Assert.That(psql.StandardError, Does.Contain("protect-accounts"));
+        Assert.That(psql.StandardError, Does.Contain("prepared statement \"wipe\" does not exist"), "the blocked PREPARE never reached the server");
+        Assert.That(psql.StandardOutput, Does.Contain(" n "));
+        Assert.That(await AccountCountAsync(), Is.EqualTo(2));
+    }
+}
