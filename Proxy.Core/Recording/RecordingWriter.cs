@@ -44,7 +44,7 @@ internal sealed partial class RecordingWriter : IAsyncDisposable
         _logger = logger;
         _flushInterval = options.FlushInterval;
         _compressor = options.Compression == RecordingCompression.Zstd ? new PayloadCompressor() : null;
-        _loop = Task.Run(RunAsync);
+        _loop = StartWriterThread();
         _ticker = Task.Run(TickAsync);
     }
 
@@ -75,33 +75,46 @@ internal sealed partial class RecordingWriter : IAsyncDisposable
         }
     }
 
-    private async Task RunAsync()
+    /// <summary>
+    /// The writer runs on a thread of its own rather than the thread pool: pool workers woken for a moment of work
+    /// spin and yield before they sleep, which on a busy machine costs the relays more than writing the records.
+    /// </summary>
+    private Task StartWriterThread()
+    {
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            Run();
+            finished.SetResult();
+        })
+        {
+            IsBackground = true,
+            Name = "hoopproxy recording writer",
+        };
+        thread.Start();
+        return finished.Task;
+    }
+
+    private void Run()
     {
         try
         {
             var reader = _queue.Reader;
-            while (await reader.WaitToReadAsync())
+            while (true)
             {
-                while (reader.TryRead(out var item))
+                if (Drain(reader) > 0)
                 {
-                    if (_abandoned)
-                    {
-                        Release(item);
-                        continue;
-                    }
-
-                    await ProcessAsync(item);
-                    if (Stopwatch.GetElapsedTime(_lastFlush) >= _flushInterval)
-                    {
-                        FlushDirty();
-                    }
+                    // Records gather for a moment so one pass serves hundreds; the queue holds far more than a
+                    // millisecond of traffic, and durability is counted in FlushInterval, not in this pause.
+                    Thread.Sleep(CoalescingDelay);
+                    continue;
                 }
 
-                // Waking this task for every record costs the relay threads more than the record itself (a busy
-                // session queues two to four per transaction). Letting records gather for a moment makes one wake-up
-                // serve hundreds; the queue holds far more than a millisecond of traffic, and durability is counted
-                // in FlushInterval, not in this delay.
-                await Task.Delay(CoalescingDelay);
+                var more = reader.WaitToReadAsync();
+                if (!(more.IsCompletedSuccessfully ? more.Result : more.AsTask().GetAwaiter().GetResult()))
+                {
+                    break;
+                }
             }
 
             FlushDirty();
@@ -118,6 +131,35 @@ internal sealed partial class RecordingWriter : IAsyncDisposable
                 item.Done?.TrySetException(new RecordingUnavailableException("the recording writer stopped", e));
             }
         }
+    }
+
+    /// <summary>Writes everything queued now; returns how many items it took.</summary>
+    private int Drain(ChannelReader<RecordItem> reader)
+    {
+        var count = 0;
+        while (reader.TryRead(out var item))
+        {
+            count++;
+            if (_abandoned)
+            {
+                Release(item);
+                continue;
+            }
+
+            var processing = ProcessAsync(item);
+            if (!processing.IsCompletedSuccessfully)
+            {
+                // Only the slow-disk test hook makes processing asynchronous; this thread may block for it.
+                processing.AsTask().GetAwaiter().GetResult();
+            }
+
+            if (Stopwatch.GetElapsedTime(_lastFlush) >= _flushInterval)
+            {
+                FlushDirty();
+            }
+        }
+
+        return count;
     }
 
     private async Task TickAsync()

@@ -119,6 +119,12 @@ internal sealed class StatementGuard
         }
 
         var (policy, version) = _policies.Read();
+        if (policy.Rules.Count == 0 && _targetDefault == PolicyAction.Allow)
+        {
+            // Nothing to enforce (a configuration without rules, watched in case it gains some): no parse needed.
+            return PolicyVerdict.AllowByDefault;
+        }
+
         if (version != _verdictsVersion)
         {
             _verdicts.Clear();
