@@ -1,4 +1,5 @@
 using System.Net;
+using HoopProxy.Core.Approvals;
 using HoopProxy.Core.Identity;
 using HoopProxy.Core.Networking;
 using HoopProxy.Core.Recording;
@@ -17,9 +18,9 @@ public sealed class PostgresProxyService : IHostedService, IAsyncDisposable
     private readonly TcpConnectionListener _listener;
 
     public PostgresProxyService(PostgresProxyOptions options, UserDirectory users, ILoggerFactory loggerFactory, RecordingStore? recordings = null,
-        PolicySource? policies = null)
+        PolicySource? policies = null, ApprovalBroker? approvals = null)
     {
-        _handler = new PostgresConnectionHandler(options, users, loggerFactory, recordings, policies);
+        _handler = new PostgresConnectionHandler(options, users, loggerFactory, recordings, policies, approvals);
         _listener = new TcpConnectionListener("postgres", options.Listen, options.Limits, _handler, loggerFactory.CreateLogger("HoopProxy.Listener"));
     }
 

@@ -7,6 +7,7 @@ using HoopProxy.Postgres.Configuration;
 using HoopProxy.Postgres.Protocol;
 using HoopProxy.Postgres.Protocol.Backend;
 using HoopProxy.Postgres.Session;
+using HoopProxy.Core.Approvals;
 using HoopProxy.Postgres.Policy;
 using HoopProxy.Postgres.Sql;
 using Microsoft.Extensions.Logging;
@@ -21,8 +22,9 @@ public sealed class PostgresConnectionHandler : IConnectionHandler, IDisposable
 
     /// <param name="recordings">Where sessions are recorded; null when recording is not configured.</param>
     /// <param name="policies">The statement policy in force; null when no statement is judged.</param>
+    /// <param name="approvals">Where Review statements wait for a decision; null refuses them.</param>
     public PostgresConnectionHandler(PostgresProxyOptions options, UserDirectory users, ILoggerFactory loggerFactory, RecordingStore? recordings = null,
-        PolicySource? policies = null)
+        PolicySource? policies = null, ApprovalBroker? approvals = null)
     {
         _logger = loggerFactory.CreateLogger("HoopProxy.Postgres");
         _context = new PostgresSessionContext(
@@ -34,6 +36,7 @@ public sealed class PostgresConnectionHandler : IConnectionHandler, IDisposable
             recordings,
             new SqlAnalyzer(),
             policies,
+            approvals,
             $"postgres@{options.Listen}");
     }
 

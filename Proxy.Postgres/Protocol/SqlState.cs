@@ -19,4 +19,5 @@ public static class SqlState
     public const string InternalError = "XX000";
     public const string InsufficientPrivilege = "42501";
     public const string UndefinedColumn = "42703";
+    public const string QueryCanceled = "57014";
 }

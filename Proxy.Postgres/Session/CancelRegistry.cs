@@ -6,8 +6,17 @@ using HoopProxy.Postgres.Protocol.Backend;
 
 namespace HoopProxy.Postgres.Session;
 
-/// <summary>Where a client's cancel key leads: the target, the upstream backend's own key, and the session's recording (a cancel is an event of it).</summary>
-public sealed record CancelRoute(PostgresTarget Target, BackendKeyData UpstreamKey, ISessionRecording? Recording = null);
+/// <summary>
+/// Where a client's cancel key leads: the target, the upstream backend's own key, the session's recording (a cancel
+/// is an event of it) and what else in the session must hear of it (a statement waiting for approval is withdrawn).
+/// </summary>
+public sealed record CancelRoute(PostgresTarget Target, BackendKeyData UpstreamKey, ISessionRecording? Recording = null, SessionCancelHooks? Hooks = null);
+
+/// <summary>Set by the session once its relay runs: what a CancelRequest does inside the proxy besides reaching the server.</summary>
+public sealed class SessionCancelHooks
+{
+    public Action? OnCancel { get; set; }
+}
 
 /// <summary>
 /// Maps the BackendKeyData the proxy gave a client to the upstream session, so a CancelRequest

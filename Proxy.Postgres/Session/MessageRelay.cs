@@ -87,7 +87,28 @@ public sealed class MessageRelay
     private long _messageCount;
 
     /// <summary>Makes <see cref="RunAsync"/> return <see cref="RelayEnd.Stopped"/> after the batch it is forwarding.</summary>
-    public void Stop() => _source.CancelPendingRead();
+    public void Stop()
+    {
+        _stopRequested = true;
+        _source.CancelPendingRead();
+    }
+
+    /// <summary>
+    /// Sends whole messages of the proxy's own to the destination at the next message boundary (a notice while a
+    /// statement waits for approval), recorded as the destination sees them. Safe from any thread.
+    /// </summary>
+    public void Inject(byte[] messages)
+    {
+        _injections.Enqueue(messages);
+        // Wakes the loop if it is waiting for the source; if it is busy it sends them after the current batch.
+        _source.CancelPendingRead();
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<byte[]> _injections = new();
+    private volatile bool _stopRequested;
+
+    /// <summary>True on the pass that resumes a held message: its start was already counted.</summary>
+    private bool _resumingHeld;
 
     public async Task<RelayEnd> RunAsync(CancellationToken cancellationToken)
     {
@@ -96,16 +117,27 @@ public sealed class MessageRelay
             var result = await _source.ReadAsync(cancellationToken);
             var buffer = result.Buffer;
             var consumed = buffer.Start;
+            var examined = buffer.End;
             bool observerStopped;
             long forwarded;
+            Task? held = null;
             try
             {
                 if (result.IsCanceled)
                 {
-                    return RelayEnd.Stopped;
+                    // Nothing was looked at: the next read must return these bytes again at once.
+                    examined = buffer.Start;
+                    if (_stopRequested)
+                    {
+                        return RelayEnd.Stopped;
+                    }
+
+                    await SendInjectionsAsync();
+                    continue;
                 }
 
                 forwarded = Scan(buffer, out observerStopped);
+                held = _edits?.HeldUntil;
                 if (forwarded > 0)
                 {
                     var slice = buffer.Slice(0, forwarded);
@@ -121,8 +153,17 @@ public sealed class MessageRelay
 
                     consumed = slice.End;
                 }
+                else if (_edits is { IsEmpty: false })
+                {
+                    // Events raised by a held message, recorded before it.
+                    await ApplyEditsAsync(buffer.Slice(0, 0));
+                }
 
-                if (result.IsCompleted && !observerStopped && forwarded < buffer.Length)
+                if (held is not null)
+                {
+                    examined = consumed;
+                }
+                else if (result.IsCompleted && !observerStopped && forwarded < buffer.Length)
                 {
                     throw new PostgresProtocolException(SqlState.ProtocolViolation,
                         $"the {_sourceName} closed the connection in the middle of a message");
@@ -130,7 +171,25 @@ public sealed class MessageRelay
             }
             finally
             {
-                _source.AdvanceTo(consumed, buffer.End);
+                _source.AdvanceTo(consumed, examined);
+            }
+
+            if (AtMessageBoundary && !_injections.IsEmpty)
+            {
+                await SendInjectionsAsync();
+            }
+
+            if (held is not null)
+            {
+                await _destination.FlushAsync(cancellationToken);
+                if (await WaitForReleaseAsync(held))
+                {
+                    return RelayEnd.Stopped;
+                }
+
+                _edits!.ReleaseHold();
+                _resumingHeld = true;
+                continue;
             }
 
             if (forwarded > 0)
@@ -158,6 +217,67 @@ public sealed class MessageRelay
                 return RelayEnd.SourceClosed;
             }
         }
+    }
+
+    /// <summary>The proxy's own messages, at a boundary, recorded as the destination sees them.</summary>
+    private async ValueTask SendInjectionsAsync()
+    {
+        if (!AtMessageBoundary)
+        {
+            return;
+        }
+
+        var any = false;
+        while (_injections.TryDequeue(out var messages))
+        {
+            if (_recording is not null)
+            {
+                await RecordDataAsync(new ReadOnlySequence<byte>(messages));
+            }
+
+            _destination.Write(messages);
+            any = true;
+        }
+
+        if (any)
+        {
+            await _destination.FlushAsync();
+        }
+    }
+
+    /// <summary>
+    /// Waits for a held message's release, watching the source meanwhile (it is not being read): if it closes, the
+    /// observer hears of it so the wait can end. True when the relay was stopped while waiting.
+    /// </summary>
+    private async Task<bool> WaitForReleaseAsync(Task release)
+    {
+        var toldClosed = false;
+        while (!release.IsCompleted)
+        {
+            await Task.WhenAny(release, Task.Delay(TimeSpan.FromMilliseconds(250)));
+            if (_stopRequested)
+            {
+                return true;
+            }
+
+            if (!toldClosed && _source.TryRead(out var peek))
+            {
+                var closed = peek.IsCompleted;
+                _source.AdvanceTo(peek.Buffer.Start, peek.Buffer.Start);
+                if (closed)
+                {
+                    toldClosed = true;
+                    _edits!.SourceClosedWhileHeld?.Invoke();
+                }
+            }
+
+            if (!_injections.IsEmpty)
+            {
+                await SendInjectionsAsync();
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Forwards bytes as they are, recording them first.</summary>
@@ -285,17 +405,28 @@ public sealed class MessageRelay
 
             if (wanted)
             {
-                if (available < total || !_observer.OnMessageStart(header.Code))
+                if (available < total || !(_resumingHeld || _observer.OnMessageStart(header.Code)))
                 {
                     observerStopped = available >= total;
                     break;
                 }
 
+                _resumingHeld = false;
                 _messageCount++;
                 var start = length - rest.Length;
                 var body = rest.Slice(MessageHeader.Size, header.BodyLength);
+                var atMessage = rest;
                 rest = rest.Slice(total);
                 var keepGoing = _observer.OnMessage(header.Code, body);
+                if (_edits?.HeldUntil is not null)
+                {
+                    // Not forwarded yet: the relay waits, then sees this message again.
+                    _edits.Place(start, start);
+                    _messageCount--;
+                    rest = atMessage;
+                    break;
+                }
+
                 _edits?.Place(start, start + total);
                 if (!keepGoing)
                 {

@@ -33,6 +33,7 @@ internal sealed partial class PostgresSession
     /// <summary>The session's recording, from the login attempt on (null when recording is not configured).</summary>
     private ISessionRecording? _recording;
     private string _endReason = "ended during startup";
+    private readonly SessionCancelHooks _cancelHooks = new();
 
     public PostgresSession(IncomingConnection connection, PostgresSessionContext context, ILogger logger)
     {
@@ -323,7 +324,7 @@ internal sealed partial class PostgresSession
             client.Output.Write<byte>(message);
         }
 
-        var key = _context.CancelRegistry.Register(new CancelRoute(upstream.Target, upstream.Key, _recording));
+        var key = _context.CancelRegistry.Register(new CancelRoute(upstream.Target, upstream.Key, _recording, _cancelHooks));
         _clientKey = key;
         key.WriteTo(client.Output);
         new ReadyForQuery(upstream.Status).WriteTo(client.Output);
@@ -368,9 +369,16 @@ internal sealed partial class PostgresSession
         var serverEdits = new RelayEdits();
         // Statements and their outcomes are events of the recording; without a recording nobody would read them.
         var audit = _recording is null ? null : new StatementAudit(_context.Analyzer, clientEdits, serverEdits);
-        var guard = CreateGuard(upstream, clientEdits, serverEdits);
+        MessageRelay? clientBound = null;
+        var guard = CreateGuard(upstream, clientEdits, serverEdits, notice => clientBound?.Inject(notice));
         var frontend = new MessageRelay(client.Input, upstream.Pipe.Output, new FrontendObserver(gate, audit, guard), limits.MaxMessageBytes, inspectable, "client", clientEdits);
         var backend = new MessageRelay(upstream.Pipe.Input, client.Output, new BackendObserver(gate, audit, guard), limits.MaxMessageBytes, inspectable, "server", serverEdits);
+        clientBound = backend;
+        if (guard is not null)
+        {
+            clientEdits.SourceClosedWhileHeld = () => guard.Withdraw("the client disconnected");
+            _cancelHooks.OnCancel = () => guard.Withdraw("the client cancelled the statement");
+        }
         if (_recording is not null)
         {
             frontend.RecordTo(_recording, RecordDirection.ClientToServer, RecordedBytes.AsReceived);
@@ -413,17 +421,23 @@ internal sealed partial class PostgresSession
     }
 
     /// <summary>The statement policy for this session's identity and target, knowing the settings the session started with; null without a policy.</summary>
-    private StatementGuard? CreateGuard(UpstreamSession upstream, RelayEdits clientEdits, RelayEdits serverEdits)
+    private StatementGuard? CreateGuard(UpstreamSession upstream, RelayEdits clientEdits, RelayEdits serverEdits, Action<byte[]> notifyClient)
     {
         if (_context.Policies is not { } policies || _user is not { } user)
         {
             return null;
         }
 
+        var sessionId = _recording?.SessionId ?? $"pg-{_connection.Id}";
         var guard = new StatementGuard(policies, new PolicySubject(user.Name, user.Groups, upstream.Target.Name), upstream.Target.DefaultAction,
             _context.Analyzer, clientEdits, serverEdits)
         {
             Decided = (verdict, _) => LogPolicyDecision(_logger, _connection.Id, user.Name, verdict.Action.ToString(), verdict.RuleName, verdict.Reason),
+            Approvals = _context.Approvals,
+            SessionId = sessionId,
+            NotifyClient = notifyClient,
+            ApprovalChanged = (request, decision) => LogApproval(_logger, _connection.Id, sessionId, request.Id, user.Name, request.Rule,
+                decision?.Outcome.ToString() ?? "Requested", decision?.DecidedBy ?? "-", decision?.Reason ?? "-"),
         };
         foreach (var message in upstream.GreetingMessages)
         {
@@ -537,6 +551,7 @@ internal sealed partial class PostgresSession
 
         // Recorded before it is sent, so it precedes the error the cancelled statement ends with.
         await RecordCancelAsync(route, new JsonObject { ["from"] = From(), ["status"] = "requested" });
+        route.Hooks?.OnCancel?.Invoke();
         try
         {
             await _context.Connector.SendCancelAsync(route, _connection.Aborted);
@@ -651,7 +666,10 @@ internal sealed partial class PostgresSession
     [LoggerMessage(EventId = 2008, Level = LogLevel.Error, Message = "session {Session}: recording unavailable: {Reason}")]
     private static partial void LogRecordingUnavailable(ILogger logger, long session, string reason);
 
-    [LoggerMessage(EventId = 2009, Level = LogLevel.Warning, Message = "session {Session}: {User}: statement refused ({Action}) by {Rule}: {Reason}")]
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Warning, Message = "session {Session} ({RecordingId}): approval {Request} for {User} under rule {Rule}: {Outcome} by {Approver}: {Reason}")]
+    private static partial void LogApproval(ILogger logger, long session, string recordingId, string request, string user, string rule, string outcome, string approver, string reason);
+
+    [LoggerMessage(EventId = 2009, Level = LogLevel.Warning, Message = "session {Session}: {User}: statement {Action} by {Rule}: {Reason}")]
     private static partial void LogPolicyDecision(ILogger logger, long session, string user, string action, string rule, string reason);
 
     [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "session {Session}: cancel to target {Target} failed: {Reason}")]

@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using HoopProxy.Core.Approvals;
 using HoopProxy.Core.Recording;
 using HoopProxy.Postgres.Configuration;
 using HoopProxy.Postgres.Policy;
@@ -16,4 +17,5 @@ internal sealed record PostgresSessionContext(
     RecordingStore? Recordings,
     SqlAnalyzer Analyzer,
     PolicySource? Policies,
+    ApprovalBroker? Approvals,
     string ListenerName);

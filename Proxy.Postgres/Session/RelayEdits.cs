@@ -47,6 +47,28 @@ public sealed class RelayEdits
         return _replacements;
     }
 
+    /// <summary>
+    /// The message being observed waits: the relay forwards what came before it, then waits for
+    /// <paramref name="release"/> and observes the message again (the observer then lets it pass or replaces it).
+    /// Messages behind it wait too. Events raised with it are recorded before it.
+    /// </summary>
+    public void Hold(Task release)
+    {
+        if (HeldUntil is not null)
+        {
+            throw new InvalidOperationException("a message is already held");
+        }
+
+        HeldUntil = release;
+    }
+
+    /// <summary>Called (from the relay's thread) when the source closes while a message is held: the reason to wait is gone.</summary>
+    public Action? SourceClosedWhileHeld { get; set; }
+
+    internal Task? HeldUntil { get; private set; }
+
+    internal void ReleaseHold() => HeldUntil = null;
+
     internal bool IsEmpty => _edits.Count == 0;
 
     internal bool HasReplacements { get; private set; }

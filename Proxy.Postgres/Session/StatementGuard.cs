@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
+using HoopProxy.Core.Approvals;
 using HoopProxy.Core.Recording;
 using HoopProxy.Postgres.Policy;
 using HoopProxy.Postgres.Protocol;
@@ -43,6 +44,11 @@ internal sealed class StatementGuard
     private long _nextBlocked;
     private volatile string? _encodingProblem;
     private string? _serverEncoding = "UTF8";
+    private readonly Dictionary<string, DateTimeOffset> _approvedForSession = new(StringComparer.Ordinal);
+    private volatile HeldStatement? _held;
+
+    /// <summary>A statement waiting for approval; the relay shows it to the guard again once the decision is in.</summary>
+    private sealed record HeldStatement(string Text, ApprovalRequest Request, Task<ApprovalDecision> Decision);
 
     public StatementGuard(PolicySource policies, PolicySubject subject, PolicyAction targetDefault, SqlAnalyzer analyzer, RelayEdits clientEdits, RelayEdits serverEdits)
     {
@@ -54,6 +60,27 @@ internal sealed class StatementGuard
         _serverEdits = serverEdits;
         // Unguessable per session, so no text a client or a table holds can be taken for a stand-in's rejection.
         _marker = "hoopproxy-blocked-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)) + "-";
+    }
+
+    /// <summary>Where Review statements wait for a decision; without one they are refused (fail closed).</summary>
+    public ApprovalBroker? Approvals { get; init; }
+
+    /// <summary>The session's recording id, shown to approvers.</summary>
+    public string SessionId { get; init; } = "";
+
+    /// <summary>Sends the proxy's own messages to the client (the notice that a statement waits for approval).</summary>
+    public Action<byte[]>? NotifyClient { get; init; }
+
+    /// <summary>Raised for every approval request and decision (the session logs them: the audit log).</summary>
+    public Action<ApprovalRequest, ApprovalDecision?>? ApprovalChanged { get; init; }
+
+    /// <summary>The client cancelled (CancelRequest) or went away: a statement waiting for approval is withdrawn.</summary>
+    public void Withdraw(string reason)
+    {
+        if (_held is { } held && !held.Decision.IsCompleted)
+        {
+            Approvals?.Withdraw(held.Request.Id, reason);
+        }
     }
 
     /// <summary>Statements blocked so far (for logs and the disconnect event).</summary>
@@ -76,23 +103,102 @@ internal sealed class StatementGuard
         {
             case FrontendMessageCode.Query when Query.TryParse(body, out var query):
                 var text = query.TextString();
-                var verdict = Judge(text);
-                if (verdict.Action != PolicyAction.Allow)
+                if (Enforce(Judge(text), text) is { } refusal)
                 {
-                    Query.Write(_clientEdits.ReplaceMessage(), StandIn(verdict));
+                    Query.Write(_clientEdits.ReplaceMessage(), StandIn(refusal));
                 }
 
                 break;
             case FrontendMessageCode.Parse when Parse.TryParse(body, out var parse):
                 var parseText = parse.QueryString();
-                var parseVerdict = Judge(parseText);
-                if (parseVerdict.Action != PolicyAction.Allow)
+                if (Enforce(Judge(parseText), parseText) is { } parseRefusal)
                 {
-                    Protocol.Frontend.Parse.Write(_clientEdits.ReplaceMessage(), parse.StatementName, StandIn(parseVerdict), []);
+                    Protocol.Frontend.Parse.Write(_clientEdits.ReplaceMessage(), parse.StatementName, StandIn(parseRefusal), []);
                 }
 
                 break;
         }
+    }
+
+    /// <summary>
+    /// What happens to a judged message: null lets it pass; an error refuses it. A Review verdict holds the message
+    /// for approval (null, with the relay told to wait) and, once decided, passes it or refuses it.
+    /// </summary>
+    private ErrorResponse? Enforce(PolicyVerdict verdict, string text)
+    {
+        switch (verdict.Action)
+        {
+            case PolicyAction.Allow:
+                return null;
+            case PolicyAction.Block:
+                return Refusal(verdict);
+        }
+
+        if (_held is { } held && held.Text == text && held.Decision.IsCompleted)
+        {
+            _held = null;
+            return Concluded(held, held.Decision.Result, text);
+        }
+
+        if (_approvedForSession.TryGetValue(text, out var until) && until > DateTimeOffset.UtcNow)
+        {
+            _clientEdits.Add(new ApprovalEvent("reused", null, $"approved for this session until {until:O}"));
+            return null;
+        }
+
+        if (Approvals is not { } broker || verdict.Rule is not { } rule)
+        {
+            return Refusal(verdict with
+            {
+                Reason = verdict.Reason + "; no approval broker is running (configure Admin), so the statement cannot wait for one",
+            });
+        }
+
+        var (request, decision) = broker.Submit(SessionId, "postgres", _subject.Target, _subject.User, text, rule.Name, rule.Approvers, rule.Timeout);
+        _held = new HeldStatement(text, request, decision);
+        _clientEdits.Add(new ApprovalEvent("requested", request, $"rule \"{rule.Name}\"; approvers {string.Join(", ", rule.Approvers)}; expires {request.ExpiresAt:O}"));
+        ApprovalChanged?.Invoke(request, null);
+        _clientEdits.Hold(decision);
+        NotifyClient?.Invoke(WaitingNotice(request, rule));
+        return null;
+    }
+
+    /// <summary>The decision on a held statement: approved runs it (and may let it run again in this session), anything else refuses it.</summary>
+    private ErrorResponse? Concluded(HeldStatement held, ApprovalDecision decision, string text)
+    {
+        var request = held.Request;
+        _clientEdits.Add(new ApprovalEvent(decision.Outcome.ToString().ToLowerInvariant(), request, decision.Reason, decision));
+        ApprovalChanged?.Invoke(request, decision);
+        switch (decision.Outcome)
+        {
+            case ApprovalOutcome.Approved:
+                if (decision.Scope == ApprovalScope.Session && decision.ValidUntil is { } until)
+                {
+                    _approvedForSession[text] = until;
+                }
+
+                return null;
+            case ApprovalOutcome.Withdrawn:
+                // What the client asked for with its CancelRequest, in the words PostgreSQL uses.
+                return ErrorResponse.Create("ERROR", SqlState.QueryCanceled, "canceling statement due to user request",
+                    $"approval request {request.Id} was withdrawn: {decision.Reason}");
+            case ApprovalOutcome.Denied:
+                return ErrorResponse.Create("ERROR", SqlState.InsufficientPrivilege, $"statement denied by {decision.DecidedBy} (request {request.Id})",
+                    decision.Reason, $"policy rule \"{request.Rule}\" holds it for approval");
+            default:
+                return ErrorResponse.Create("ERROR", SqlState.InsufficientPrivilege, $"statement not approved in time (request {request.Id})",
+                    decision.Reason, $"policy rule \"{request.Rule}\" holds it for approval");
+        }
+    }
+
+    private static byte[] WaitingNotice(ApprovalRequest request, PolicyRule rule)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        new NoticeResponse(ErrorResponse.Create("NOTICE", "01000",
+            $"statement held for approval: request {request.Id} under policy rule \"{rule.Name}\"",
+            $"an approver ({string.Join(", ", rule.Approvers)}) can run: hoopproxy approvals approve {request.Id} --config <proxy config>",
+            $"waiting until {request.ExpiresAt:HH:mm:ss} UTC; cancel the statement to withdraw the request")).WriteTo(buffer);
+        return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>A server message on its way: a stand-in's rejection becomes the policy's error; setting changes are watched.</summary>
@@ -200,6 +306,12 @@ internal sealed class StatementGuard
     /// <summary>Records every decision a rule made (and every refusal); logs the refusals. Plain default allows leave no trace beyond the statement.</summary>
     private PolicyVerdict Decide(PolicyVerdict verdict, string text)
     {
+        if (_held is { } held && held.Text == text)
+        {
+            // The held statement seen again after its decision: judged, logged and recorded the first time.
+            return verdict;
+        }
+
         if (verdict.Action != PolicyAction.Allow)
         {
             Decided?.Invoke(verdict, text);
@@ -213,20 +325,16 @@ internal sealed class StatementGuard
         return verdict;
     }
 
-    /// <summary>
-    /// The stand-in for a refused message, and the error its rejection will be swapped for. A statement that needs
-    /// approval is refused with that reason until the approval broker serves it: never run unapproved (fail closed).
-    /// </summary>
-    private string StandIn(PolicyVerdict verdict)
+    private static ErrorResponse Refusal(PolicyVerdict verdict) => ErrorResponse.Create("ERROR", SqlState.InsufficientPrivilege,
+        verdict.Rule is { } rule ? $"statement blocked by policy rule \"{rule.Name}\"" : "statement blocked by the proxy (fail closed)",
+        verdict.Reason,
+        verdict.Rule is null ? null : "the proxy's statement policy decides what runs; ask its administrator");
+
+    /// <summary>The stand-in for a refused message, and the error its rejection will be swapped for.</summary>
+    private string StandIn(ErrorResponse refusal)
     {
         var number = Interlocked.Increment(ref _nextBlocked);
-        var message = verdict.Rule is { } rule
-            ? verdict.Action == PolicyAction.Review
-                ? $"statement needs approval under policy rule \"{rule.Name}\", and no approval broker is running"
-                : $"statement blocked by policy rule \"{rule.Name}\""
-            : "statement blocked by the proxy (fail closed)";
-        _pendingRejections[number] = ErrorResponse.Create("ERROR", SqlState.InsufficientPrivilege, message, verdict.Reason,
-            verdict.Rule is null ? null : "the proxy's statement policy decides what runs; ask its administrator");
+        _pendingRejections[number] = refusal;
         return $"SELECT \"{_marker}{number.ToString(CultureInfo.InvariantCulture)}\"";
     }
 
@@ -288,5 +396,39 @@ internal sealed class PolicyDecisionEvent(PolicyVerdict verdict) : IRecordedEven
         writer.WriteString("decision", verdict.Action.ToString().ToLowerInvariant());
         writer.WriteString("rule", verdict.RuleName);
         writer.WriteString("reason", verdict.Reason);
+    }
+}
+
+/// <summary>"approval": a statement held for approval, and what became of it.</summary>
+internal sealed class ApprovalEvent(string status, ApprovalRequest? request, string? detail, ApprovalDecision? decision = null) : IRecordedEvent
+{
+    public string Type => "approval";
+
+    public void WriteFields(Utf8JsonWriter writer)
+    {
+        writer.WriteString("status", status);
+        if (request is not null)
+        {
+            writer.WriteString("request", request.Id);
+            writer.WriteString("rule", request.Rule);
+            writer.WriteString("requester", request.Requester);
+            writer.WriteString("requested_at", request.RequestedAt.ToString("O", CultureInfo.InvariantCulture));
+        }
+
+        if (decision is not null)
+        {
+            writer.WriteString("decided_by", decision.DecidedBy);
+            writer.WriteString("decided_at", decision.DecidedAt.ToString("O", CultureInfo.InvariantCulture));
+            writer.WriteString("scope", decision.Scope.ToString().ToLowerInvariant());
+            if (decision.ValidUntil is { } until)
+            {
+                writer.WriteString("valid_until", until.ToString("O", CultureInfo.InvariantCulture));
+            }
+        }
+
+        if (detail is not null)
+        {
+            writer.WriteString("detail", detail);
+        }
     }
 }
