@@ -89,7 +89,8 @@ internal sealed class StatementGuard
     /// <summary>Raised for each decision that is not a plain allow, with the statement text: the session logs it.</summary>
     public Action<PolicyVerdict, string>? Decided { get; init; }
 
-    public static bool IsClientMessageGuarded(byte code) => (FrontendMessageCode)code is FrontendMessageCode.Query or FrontendMessageCode.Parse;
+    public static bool IsClientMessageGuarded(byte code) =>
+        (FrontendMessageCode)code is FrontendMessageCode.Query or FrontendMessageCode.Parse or FrontendMessageCode.FunctionCall;
 
     public static bool IsServerMessageGuarded(byte code) => (BackendMessageCode)code is BackendMessageCode.ErrorResponse or BackendMessageCode.ParameterStatus;
 
@@ -117,7 +118,55 @@ internal sealed class StatementGuard
                 }
 
                 break;
+            case FrontendMessageCode.FunctionCall when FunctionCall.TryParse(body, out var call):
+                var callText = $"(fast-path function call, function OID {call.FunctionOid})";
+                if (Enforce(JudgeFunctionCall(callText), callText) is { } callRefusal)
+                {
+                    // Answered like a failed call: the server's error (swapped for the policy's) and ReadyForQuery.
+                    Query.Write(_clientEdits.ReplaceMessage(), StandIn(callRefusal));
+                }
+
+                break;
         }
+    }
+
+    /// <summary>
+    /// A FunctionCall names its function by OID only, so the proxy cannot tell which function runs: it is judged
+    /// like SQL known only at run time — every Block rule that applies to the user matches it, unless an Allow rule
+    /// with <c>DynamicSql: true</c> lets the user run it. Rules can also name it by class FUNCTION and command "FUNCTION CALL".
+    /// </summary>
+    private PolicyVerdict JudgeFunctionCall(string text)
+    {
+        if (_encodingProblem is { } problem)
+        {
+            return Decide(new PolicyVerdict(PolicyAction.Block, null, problem), text);
+        }
+
+        var (policy, _) = _policies.Read();
+        if (policy.Rules.Count == 0 && _targetDefault == PolicyAction.Allow)
+        {
+            return PolicyVerdict.AllowByDefault;
+        }
+
+        var call = new StatementInfo
+        {
+            Text = text,
+            Class = StatementClass.Function,
+            CommandTag = "FUNCTION CALL",
+            EffectiveCommands = ["FUNCTION CALL"],
+            EffectiveClasses = [StatementClass.Function],
+            RelationsRead = [],
+            RelationsWritten = [],
+            HasUnqualifiedRelations = false,
+            Functions = [],
+            HasDynamicSql = true,
+            ReachesOutside = false,
+            PreparedName = null,
+            IsExecute = false,
+            Settings = [],
+            Unrecognised = false,
+        };
+        return Decide(policy.Evaluate(_subject, call, _targetDefault), text);
     }
 
     /// <summary>
@@ -148,10 +197,9 @@ internal sealed class StatementGuard
 
         if (Approvals is not { } broker || verdict.Rule is not { } rule)
         {
-            return Refusal(verdict with
-            {
-                Reason = verdict.Reason + "; no approval broker is running (configure Admin), so the statement cannot wait for one",
-            });
+            return ErrorResponse.Create("ERROR", SqlState.InsufficientPrivilege,
+                $"statement needs approval under policy rule \"{verdict.RuleName}\", and no approval broker is running",
+                verdict.Reason, "configure the Admin section so that approvers can decide");
         }
 
         var (request, decision) = broker.Submit(SessionId, "postgres", _subject.Target, _subject.User, text, rule.Name, rule.Approvers, rule.Timeout);

@@ -71,7 +71,7 @@ public sealed class StatementPolicyTests
 
         Assert.That(psql.StandardError, Does.Contain("ERROR:  42501: statement blocked by policy rule \"protect-accounts\""));
         Assert.That(psql.StandardError, Does.Contain("statement blocked by policy rule \"no-drop-database\""));
-        Assert.That(psql.StandardError, Does.Contain("statement needs approval under policy rule \"ddl-needs-approval\""));
+        Assert.That(psql.StandardError, Does.Contain("statement needs approval under policy rule \"ddl-needs-approval\", and no approval broker is running"));
         Assert.That(psql.StandardError, Does.Not.Contain("hoopproxy-blocked"), "the stand-in never shows");
         Assert.That(psql.StandardOutput, Does.Contain("still_there").And.Contain("UPDATE 1").And.Contain("end"));
         Assert.That(psql.StandardOutput, Does.Not.Contain(" one"), "a batch with one blocked statement runs none of it");
@@ -168,5 +168,39 @@ public sealed class StatementPolicyTests
         Assert.That(psql.StandardError, Does.Contain("prepared statement \"wipe\" does not exist"), "the blocked PREPARE never reached the server");
         Assert.That(psql.StandardOutput, Does.Contain(" n "));
         Assert.That(await AccountCountAsync(), Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task Fast_path_function_calls_are_judged_as_calls_the_proxy_cannot_name()
+    {
+        var file = Path.GetTempFileName();
+        await File.WriteAllTextAsync(file, "large object contents");
+        try
+        {
+            await using (var strict = await StartAsync())
+            {
+                // psql's \lo_import uses libpq's large-object API, i.e. FunctionCall messages naming functions by OID.
+                var refused = await ExternalProcess.RunAsync("psql", ["-X", "-c", $"\\lo_import {file}"], strict.LibpqEnvironment());
+                Assert.That(refused.StandardError, Does.Contain("42501").Or.Contain("statement blocked by policy rule"), refused.Combined);
+                Assert.That(refused.StandardOutput, Does.Not.Contain("lo_import "), "no large object was created");
+            }
+
+            const string allowLargeObjects = """
+                {
+                  "Policies": [
+                    { "Name": "large-objects", "Action": "Allow", "Match": { "Commands": [ "FUNCTION CALL" ], "DynamicSql": true } },
+                    { "Name": "no-drop-database", "Action": "Block", "Match": { "Commands": [ "DROP DATABASE" ] } }
+                  ]
+                }
+                """;
+            await using var lenient = await ProxyInstance.StartAsync(policies: new PolicySource(Load(allowLargeObjects)));
+            var imported = await ExternalProcess.RunAsync("psql", ["-X", "-c", $"\\lo_import {file}"], lenient.LibpqEnvironment());
+            Assert.That(imported.ExitCode, Is.Zero, imported.Combined);
+            Assert.That(imported.StandardOutput, Does.Match(@"lo_import \d+"));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 }
