@@ -224,23 +224,9 @@ public sealed class ServeCommandTests
         }
     }
 
-    private static string HoopproxyDll => Path.Combine(AppContext.BaseDirectory, "hoopproxy.dll");
+    private static string HoopproxyDll => ServeProcess.HoopproxyDll;
 
-    private static Process StartServe(string configPath)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { HoopproxyDll, "serve", "--config", configPath })
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
+    private static Process StartServe(string configPath) => ServeProcess.Start(configPath).Process;
 
     private static async Task<bool> Delay()
     {
