@@ -181,4 +181,37 @@ public sealed class StatementEventTests
         Assert.That(Field(statement, "parse_error"), Does.Contain("syntax error"));
         Assert.That(Field(OutcomeOf(records, statement), "sqlstate"), Is.EqualTo("42601"));
     }
+
+    [Test]
+    public async Task Show_prints_each_statements_classification_and_colours_only_when_asked_or_on_a_terminal()
+    {
+        using var fixture = new RecordingFixture();
+        await RecordSessionAsync(fixture, async proxy =>
+        {
+            var psql = await ExternalProcess.RunAsync("psql", ["-X", "-c", "CREATE TEMP TABLE shown (x int); INSERT INTO shown VALUES (1)"], proxy.LibpqEnvironment());
+            Assert.That(psql.ExitCode, Is.Zero, psql.Combined);
+        });
+
+        var config = Path.Combine(fixture.Root, "hoopproxy.json");
+        await File.WriteAllTextAsync(config, $$"""
+            {
+              "Postgres": { "Listen": "127.0.0.1:0", "Targets": { "bank": { "Host": "127.0.0.1", "Database": "bank", "Username": "app" } } },
+              "Recording": { "Directory": "{{fixture.Options.Directory}}", "SigningKeyFile": "{{fixture.KeyFile}}" }
+            }
+            """);
+        var id = Path.GetFileNameWithoutExtension(Directory.EnumerateFiles(fixture.Options.Directory, "*" + RecordingFormat.FileExtension).Single());
+        var plain = await ExternalProcess.RunAsync("dotnet", [ServeProcess.HoopproxyDll, "sessions", "show", id, "--config", config]);
+        Assert.That(plain.ExitCode, Is.Zero, plain.Combined);
+        Assert.That(plain.StandardOutput, Does.Contain("DDL CREATE TABLE · writes pg_temp.shown"));
+        Assert.That(plain.StandardOutput, Does.Contain("WRITE INSERT · writes public.shown"));
+        Assert.That(plain.StandardOutput, Does.Not.Contain("\e["), "no colour codes into a pipe");
+
+        var coloured = await ExternalProcess.RunAsync("dotnet", [ServeProcess.HoopproxyDll, "sessions", "show", id, "--config", config, "--color", "always"]);
+        Assert.That(coloured.StandardOutput, Does.Contain("\e[36mCREATE TEMP TABLE shown"));
+
+        var listed = await ExternalProcess.RunAsync("dotnet", [ServeProcess.HoopproxyDll, "sessions", "list", "--config", config, "--protocol", "ssh", "--json"]);
+        Assert.That(System.Text.Json.JsonDocument.Parse(listed.StandardOutput).RootElement.GetArrayLength(), Is.Zero, "no ssh sessions");
+        var all = await ExternalProcess.RunAsync("dotnet", [ServeProcess.HoopproxyDll, "sessions", "verify", "--all", "--config", config]);
+        Assert.That(all.ExitCode, Is.Zero, all.Combined);
+    }
 }
