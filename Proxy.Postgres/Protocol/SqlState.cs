@@ -20,4 +20,5 @@ public static class SqlState
     public const string InsufficientPrivilege = "42501";
     public const string UndefinedColumn = "42703";
     public const string QueryCanceled = "57014";
+    public const string InvalidSqlStatementName = "26000";
 }

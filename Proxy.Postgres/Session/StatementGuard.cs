@@ -39,6 +39,9 @@ internal sealed class StatementGuard
     private readonly string _marker;
     private readonly Dictionary<string, PolicyVerdict> _verdicts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SqlAnalysis> _sqlPrepared = new(StringComparer.Ordinal);
+
+    /// <summary>Protocol-level prepared statements the server accepted from this client, by name: judged again at Bind.</summary>
+    private readonly Dictionary<string, string> _preparedTexts = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<long, ErrorResponse> _pendingRejections = new();
     private int _verdictsVersion;
     private long _nextBlocked;
@@ -89,8 +92,8 @@ internal sealed class StatementGuard
     /// <summary>Raised for each decision that is not a plain allow, with the statement text: the session logs it.</summary>
     public Action<PolicyVerdict, string>? Decided { get; init; }
 
-    public static bool IsClientMessageGuarded(byte code) =>
-        (FrontendMessageCode)code is FrontendMessageCode.Query or FrontendMessageCode.Parse or FrontendMessageCode.FunctionCall;
+    public static bool IsClientMessageGuarded(byte code) => (FrontendMessageCode)code is FrontendMessageCode.Query or FrontendMessageCode.Parse
+        or FrontendMessageCode.Bind or FrontendMessageCode.Close or FrontendMessageCode.FunctionCall;
 
     public static bool IsServerMessageGuarded(byte code) => (BackendMessageCode)code is BackendMessageCode.ErrorResponse or BackendMessageCode.ParameterStatus;
 
@@ -114,9 +117,28 @@ internal sealed class StatementGuard
                 var parseText = parse.QueryString();
                 if (Enforce(Judge(parseText), parseText) is { } parseRefusal)
                 {
+                    _preparedTexts.Remove(parse.StatementName);
                     Protocol.Frontend.Parse.Write(_clientEdits.ReplaceMessage(), parse.StatementName, StandIn(parseRefusal), []);
                 }
+                else
+                {
+                    _preparedTexts[parse.StatementName] = parseText;
+                }
 
+                break;
+            case FrontendMessageCode.Bind when Bind.TryParse(body, out var bind):
+                // A statement prepared before the rules changed is judged again each time it is bound: a rule added
+                // since blocks it here. (Review is asked once, at Parse: an approved statement is not held again.)
+                if (_preparedTexts.TryGetValue(bind.StatementName, out var boundText)
+                    && Judge(boundText, recordDecision: false) is { Action: PolicyAction.Block } nowBlocked)
+                {
+                    Decide(nowBlocked, boundText);
+                    Bind.Write(_clientEdits.ReplaceMessage(), bind.PortalName, StandInName(Refusal(nowBlocked)), [], [], []);
+                }
+
+                break;
+            case FrontendMessageCode.Close when Close.TryParse(body, out var close) && close.Target == DescribeTarget.Statement:
+                _preparedTexts.Remove(close.Name);
                 break;
             case FrontendMessageCode.FunctionCall when FunctionCall.TryParse(body, out var call):
                 var callText = $"(fast-path function call, function OID {call.FunctionOid})";
@@ -265,11 +287,12 @@ internal sealed class StatementGuard
         return null;
     }
 
-    private PolicyVerdict Judge(string text)
+    /// <param name="recordDecision">False when only a Block would act (a Bind): the caller records that one itself.</param>
+    private PolicyVerdict Judge(string text, bool recordDecision = true)
     {
         if (_encodingProblem is { } problem)
         {
-            return Decide(new PolicyVerdict(PolicyAction.Block, null, problem), text);
+            return Record(new PolicyVerdict(PolicyAction.Block, null, problem), text, recordDecision);
         }
 
         var (policy, version) = _policies.Read();
@@ -290,7 +313,7 @@ internal sealed class StatementGuard
         var executes = analysis.Parsed && analysis.Statements.Any(s => s.IsExecute);
         if (!executes && _verdicts.TryGetValue(text, out var cached))
         {
-            return Remembered(Decide(cached, text), analysis);
+            return Remembered(Record(cached, text, recordDecision), analysis);
         }
 
         var verdict = policy.Evaluate(_subject, analysis, _targetDefault);
@@ -308,8 +331,10 @@ internal sealed class StatementGuard
             _verdicts[text] = verdict;
         }
 
-        return Remembered(Decide(verdict, text), analysis);
+        return Remembered(Record(verdict, text, recordDecision), analysis);
     }
+
+    private PolicyVerdict Record(PolicyVerdict verdict, string text, bool recordDecision) => recordDecision ? Decide(verdict, text) : verdict;
 
     /// <summary>A PREPARE that runs defines what a later EXECUTE of its name runs; a refused one defines nothing.</summary>
     private PolicyVerdict Remembered(PolicyVerdict verdict, SqlAnalysis analysis)
@@ -379,17 +404,23 @@ internal sealed class StatementGuard
         verdict.Rule is null ? null : "the proxy's statement policy decides what runs; ask its administrator");
 
     /// <summary>The stand-in for a refused message, and the error its rejection will be swapped for.</summary>
-    private string StandIn(ErrorResponse refusal)
+    private string StandIn(ErrorResponse refusal) => $"SELECT \"{StandInName(refusal)}\"";
+
+    /// <summary>A name no column or prepared statement has: the server's "does not exist" quotes it back.</summary>
+    private string StandInName(ErrorResponse refusal)
     {
         var number = Interlocked.Increment(ref _nextBlocked);
         _pendingRejections[number] = refusal;
-        return $"SELECT \"{_marker}{number.ToString(CultureInfo.InvariantCulture)}\"";
+        return _marker + number.ToString(CultureInfo.InvariantCulture);
     }
 
-    /// <summary>The server rejected a stand-in (42703, undefined column — the marker appears in any language the server speaks).</summary>
+    /// <summary>
+    /// The server rejected a stand-in (42703 undefined column, 26000 unknown prepared statement — the marker appears
+    /// in the message in any language the server speaks).
+    /// </summary>
     private ErrorResponse? TakeRejection(ErrorResponse error)
     {
-        if (error.SqlState != SqlState.UndefinedColumn || error.Message is not { } text)
+        if (error.SqlState is not (SqlState.UndefinedColumn or SqlState.InvalidSqlStatementName) || error.Message is not { } text)
         {
             return null;
         }

@@ -203,4 +203,24 @@ public sealed class StatementPolicyTests
             File.Delete(file);
         }
     }
+
+    [Test]
+    public async Task A_statement_prepared_before_a_rule_change_is_judged_again_when_it_is_bound()
+    {
+        var policies = new PolicySource(Load("""{ "Policies": [ { "Name": "no-drop-database", "Action": "Block", "Match": { "Commands": [ "DROP DATABASE" ] } } ] }"""));
+        await using var proxy = await ProxyInstance.StartAsync(policies: policies);
+        await using var connection = new NpgsqlConnection(proxy.ConnectionString());
+        await connection.OpenAsync();
+        await using var prepared = new NpgsqlCommand("SELECT count(*) FROM pg_class WHERE relname = $1", connection);
+        prepared.Parameters.AddWithValue("pg_class");
+        await prepared.PrepareAsync();
+        Assert.That(await prepared.ExecuteScalarAsync(), Is.EqualTo(1L));
+
+        policies.Replace(Load("""{ "Policies": [ { "Name": "no-catalog", "Action": "Block", "Match": { "Relations": [ "public.pg_class" ] } } ] }"""));
+        var error = await Assert.ThrowsAsync<PostgresException>(() => prepared.ExecuteScalarAsync());
+        Assert.That((error!.SqlState, error.MessageText), Is.EqualTo(("42501", "statement blocked by policy rule \"no-catalog\"")));
+
+        await using var other = new NpgsqlCommand("SELECT 7", connection);
+        Assert.That(await other.ExecuteScalarAsync(), Is.EqualTo(7), "the session goes on");
+    }
 }
