@@ -50,6 +50,11 @@ demo.SetAction((parse, cancellationToken) => DemoCommand.RunAsync(parse.GetValue
 root.Add(serve);
 root.Add(demo);
 root.Add(HoopProxy.Host.Sessions.SessionsCommand.Create());
+root.Add(HoopProxy.Host.Admin.ApprovalsCommand.Create());
+var parsed = root.Parse(args);
 // No termination timeout: the host's own console lifetime turns SIGTERM and Ctrl-C into a graceful stop that
 // drains sessions for up to Limits:ShutdownTimeout; System.CommandLine's default would exit after two seconds.
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+var exitCode = await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+// System.CommandLine answers a usage error (unknown option, missing argument) with 1, which the verbs use for "refused"
+// or "verification failed"; 2 puts usage errors with configuration errors, as each verb documents.
+return parsed.Errors.Count > 0 ? 2 : exitCode;

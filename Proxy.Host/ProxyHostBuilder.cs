@@ -1,4 +1,6 @@
+using HoopProxy.Core.Approvals;
 using HoopProxy.Core.Recording;
+using HoopProxy.Host.Admin;
 using HoopProxy.Host.Configuration;
 using HoopProxy.Postgres.Policy;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,6 +28,8 @@ public static class ProxyHostBuilder
             o.TimestampFormat = "HH:mm:ss.fff ";
         });
         builder.Logging.SetMinimumLevel(configuration.LogLevel);
+        // Kestrel and routing log every request at Information; the admin API's own audit lines are what an operator needs.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddSingleton(configuration);
         builder.Services.Configure<HostOptions>(o =>
             o.ShutdownTimeout = (configuration.Postgres?.Limits.ShutdownTimeout ?? TimeSpan.FromSeconds(10)) + TimeSpan.FromSeconds(10));
@@ -36,9 +40,20 @@ public static class ProxyHostBuilder
             builder.Services.AddHostedService(sp => new PolicyReloader(configPath, policies, sp.GetRequiredService<ILoggerFactory>().CreateLogger("HoopProxy.Policy")));
         }
 
+        // Registered before the listener, so it starts first and stops last: while sessions drain at shutdown, statements
+        // they hold for approval can still be decided.
+        ApprovalBroker? approvals = null;
+        if (configuration.Admin is { } admin)
+        {
+            approvals = new ApprovalBroker();
+            builder.Services.AddSingleton(approvals);
+            builder.Services.AddSingleton(sp => new AdminApiServer(admin, approvals, sp.GetRequiredService<ILoggerFactory>()));
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<AdminApiServer>());
+        }
+
         if (configuration.Postgres is { } postgres)
         {
-            builder.Services.AddSingleton(sp => new PostgresProxyService(postgres, configuration.Users, sp.GetRequiredService<ILoggerFactory>(), recordings, policies));
+            builder.Services.AddSingleton(sp => new PostgresProxyService(postgres, configuration.Users, sp.GetRequiredService<ILoggerFactory>(), recordings, policies, approvals));
             builder.Services.AddHostedService(sp => sp.GetRequiredService<PostgresProxyService>());
         }
 

@@ -1,6 +1,7 @@
 using HoopProxy.Core.Configuration;
 using HoopProxy.Core.Identity;
 using HoopProxy.Core.Recording;
+using HoopProxy.Host.Admin;
 using HoopProxy.Postgres.Configuration;
 using HoopProxy.Postgres.Policy;
 using Microsoft.Extensions.Configuration;
@@ -18,6 +19,12 @@ public sealed record ProxyConfiguration(PostgresProxyOptions? Postgres, UserDire
     /// The <c>Policies</c> list; null when there is none and no target blocks by default, so no statement is judged.
     /// </summary>
     public StatementPolicy? Policies { get; init; }
+
+    /// <summary>
+    /// The <c>Admin</c> section; null when absent. With it the proxy runs the admin API and an approval broker, so Review
+    /// rules hold statements for a decision; without it Review statements are refused.
+    /// </summary>
+    public AdminOptions? Admin { get; init; }
 
     /// <summary><c>Logging:LogLevel:Default</c>; Information unless set.</summary>
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
@@ -59,11 +66,13 @@ public sealed record ProxyConfiguration(PostgresProxyOptions? Postgres, UserDire
         var logging = configuration.GetSection("Logging:LogLevel");
         var policies = configuration.GetSection("Policies");
         var judged = policies.Exists() || postgres.Targets.Values.Any(t => t.DefaultAction != PolicyAction.Allow);
+        var admin = configuration.GetSection("Admin");
         return new ProxyConfiguration(postgres, UserDirectory.FromConfiguration(configuration.GetSection("Users")))
         {
             LogLevel = logging.Enum("Default", LogLevel.Information),
             Recording = RecordingOptions.FromConfiguration(configuration.GetSection("Recording"), baseDirectory),
             Policies = judged ? PolicyConfiguration.FromConfiguration(policies) : null,
+            Admin = admin.Exists() ? AdminOptions.FromConfiguration(admin) : null,
         };
     }
 }

@@ -1,0 +1,220 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using HoopProxy.Core.Approvals;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace HoopProxy.Host.Admin;
+
+/// <summary>
+/// The admin HTTP API (Kestrel, minimal APIs) over the approval broker: approvers list pending requests and approve or
+/// deny them with their bearer token. It also owns the approvals audit log. The host and the tests build it the same way.
+/// </summary>
+public sealed partial class AdminApiServer : IHostedService, IAsyncDisposable
+{
+    /// <summary>Bodies are a scope and a window, or a reason; anything bigger is not a real request.</summary>
+    private const long MaxBodyBytes = 16 * 1024;
+
+    private readonly AdminOptions _options;
+    private readonly ApprovalBroker _broker;
+    private readonly ApproverAuthenticator _authenticator;
+    private readonly ApprovalAuditLog _audit;
+    private readonly ILogger _logger;
+    private readonly WebApplication _app;
+
+    public AdminApiServer(AdminOptions options, ApprovalBroker broker, ILoggerFactory loggerFactory)
+    {
+        _options = options;
+        _broker = broker;
+        _authenticator = new ApproverAuthenticator(options.Approvers);
+        _audit = new ApprovalAuditLog(broker, loggerFactory.CreateLogger("HoopProxy.Approvals"));
+        _logger = loggerFactory.CreateLogger("HoopProxy.Admin");
+        EndPoint = options.Listen;
+
+        // An empty builder: no configuration files, environment URLs or default middleware can change what listens where.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "hoopproxy-admin" });
+        builder.Services.AddLogging();
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton<IHostLifetime, InnerHostLifetime>();
+        builder.Services.AddRoutingCore();
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(options.Listen);
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = MaxBodyBytes;
+        });
+        _app = builder.Build();
+        _app.MapGet("/v1/health", () => TypedResults.Json(new { status = "ok" }, AdminJson.Options));
+        _app.MapGet("/v1/approvals", (HttpContext http) => List(http));
+        _app.MapPost("/v1/approvals/{id}/approve", (HttpContext http, string id) => ApproveAsync(http, id));
+        _app.MapPost("/v1/approvals/{id}/deny", (HttpContext http, string id) => DenyAsync(http, id));
+    }
+
+    /// <summary>Where the API listens; after start, with the port the system chose when the configuration said 0.</summary>
+    public IPEndPoint EndPoint { get; private set; }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await _app.StartAsync(cancellationToken);
+        var address = _app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        EndPoint = new IPEndPoint(_options.Listen.Address, new Uri(address).Port);
+        LogListening(_logger, EndPoint.ToString(), _options.Approvers.Count);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => _app.StopAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        _audit.Dispose();
+    }
+
+    private IResult List(HttpContext http) => Authenticate(http) is null
+        ? Unauthorized(http)
+        : TypedResults.Json(_broker.PendingRequests.Select(ApprovalView.From).ToList(), AdminJson.Options);
+
+    private async Task<IResult> ApproveAsync(HttpContext http, string id)
+    {
+        if (Authenticate(http) is not { } approver)
+        {
+            return Unauthorized(http);
+        }
+
+        var (body, problem) = await ReadBodyAsync<ApproveBody>(http);
+        if (problem is not null)
+        {
+            return Error(StatusCodes.Status400BadRequest, problem);
+        }
+
+        var scopeText = body?.Scope;
+        ApprovalScope scope;
+        switch (scopeText?.ToLowerInvariant())
+        {
+            case null or "once":
+                scope = ApprovalScope.Once;
+                break;
+            case "session":
+                scope = ApprovalScope.Session;
+                break;
+            default:
+                return Error(StatusCodes.Status400BadRequest, $"scope '{scopeText}' is not once or session");
+        }
+
+        TimeSpan? window = null;
+        if (body?.Window is { } text)
+        {
+            if (!TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var parsed))
+            {
+                return Error(StatusCodes.Status400BadRequest, $"window '{text}' is not a duration such as 00:10:00");
+            }
+
+            window = parsed;
+        }
+
+        // Silently ignoring the window would leave the approver believing it limits something.
+        if (scope == ApprovalScope.Once && window is not null)
+        {
+            return Error(StatusCodes.Status400BadRequest, "a window only applies to scope session");
+        }
+
+        return Outcome(approver, "approve", id, _broker.Approve(id, approver, scope, window));
+    }
+
+    private async Task<IResult> DenyAsync(HttpContext http, string id)
+    {
+        if (Authenticate(http) is not { } approver)
+        {
+            return Unauthorized(http);
+        }
+
+        var (body, problem) = await ReadBodyAsync<DenyBody>(http);
+        if (problem is not null)
+        {
+            return Error(StatusCodes.Status400BadRequest, problem);
+        }
+
+        // The broker refuses an empty reason (Invalid → 400): the client is owed an explanation.
+        return Outcome(approver, "deny", id, _broker.Deny(id, approver, body?.Reason ?? ""));
+    }
+
+    private ApproverIdentity? Authenticate(HttpContext http) =>
+        _authenticator.Authenticate(ApproverAuthenticator.BearerToken(http.Request.Headers.Authorization.ToString()));
+
+    private IResult Unauthorized(HttpContext http)
+    {
+        LogUnauthorized(_logger, http.Request.Method, http.Request.Path.ToString(), http.Connection.RemoteIpAddress?.ToString() ?? "?");
+        http.Response.Headers.WWWAuthenticate = "Bearer";
+        return Error(StatusCodes.Status401Unauthorized, "a valid approver token is required: send the header Authorization: Bearer TOKEN");
+    }
+
+    private IResult Outcome(ApproverIdentity approver, string action, string id, ApprovalActionResult result)
+    {
+        if (result.Applied)
+        {
+            return TypedResults.Json(new MessageBody(result.Message), AdminJson.Options);
+        }
+
+        // Decisions themselves reach the audit log through the broker; refusals never touch it, so they are logged here.
+        LogRefused(_logger, approver.Name, action, id, result.Message);
+        return Error(result.Error switch
+        {
+            ApprovalActionError.NotFound => StatusCodes.Status404NotFound,
+            ApprovalActionError.Forbidden => StatusCodes.Status403Forbidden,
+            ApprovalActionError.AlreadyDecided => StatusCodes.Status409Conflict,
+            _ => StatusCodes.Status400BadRequest,
+        }, result.Message);
+    }
+
+    private static IResult Error(int status, string message) => TypedResults.Json(new ErrorBody(message), AdminJson.Options, statusCode: status);
+
+    /// <summary>An empty body is the defaults (null); malformed JSON or an unknown field is a problem to report.</summary>
+    private static async Task<(T? Body, string? Problem)> ReadBodyAsync<T>(HttpContext http)
+        where T : class
+    {
+        using var reader = new StreamReader(http.Request.Body, Encoding.UTF8);
+        var text = await reader.ReadToEndAsync(http.RequestAborted);
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return (null, null);
+        }
+
+        try
+        {
+            return (JsonSerializer.Deserialize<T>(text, AdminJson.StrictRequest), null);
+        }
+        catch (JsonException e)
+        {
+            return (null, $"the body is not valid JSON for this request: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// The admin server runs inside the proxy's host, which alone answers Ctrl-C and SIGTERM and stops this server after
+    /// the sessions have drained. The default console lifetime would stop the API at the first signal, while statements
+    /// held for approval still wait for a decision.
+    /// </summary>
+    private sealed class InnerHostLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "admin API listening on http://{EndPoint} for {Approvers} approvers")]
+    private static partial void LogListening(ILogger logger, string endPoint, int approvers);
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Warning, Message = "admin API: {Approver} may not {Action} {Request}: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string approver, string action, string request, string reason);
+
+    [LoggerMessage(EventId = 3011, Level = LogLevel.Warning, Message = "admin API: {Method} {Path} from {Remote} without a valid approver token")]
+    private static partial void LogUnauthorized(ILogger logger, string method, string path, string remote);
+}
