@@ -9,7 +9,8 @@ namespace HoopProxy.Core.Recording;
 /// <summary>The JSON payloads of start, event, end and seal records (data records carry raw bytes).</summary>
 internal static class RecordPayloads
 {
-    private static readonly JsonWriterOptions WriterOptions = new() { Indented = false };
+    // Relaxed escaping: quotes, "+" and non-ASCII stay readable in the file and in "sessions show"; still valid JSON.
+    private static readonly JsonWriterOptions WriterOptions = new() { Indented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static string FormatTime(DateTimeOffset value) => value.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
 

@@ -58,7 +58,9 @@ public static class DemoCommand
         WriteSelfSignedCertificate(folder);
         var configPath = Path.Combine(folder, "hoopproxy.json");
         RecordingSigningKey.Generate(Path.Combine(folder, "recording.key"));
-        await File.WriteAllTextAsync(configPath, SampleConfiguration(port, cluster.Port), cancellationToken);
+        var adminPort = LocalPostgresCluster.FreeTcpPort();
+        var approverToken = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        await File.WriteAllTextAsync(configPath, SampleConfiguration(port, cluster.Port, adminPort, approverToken), cancellationToken);
 
         var configuration = ProxyConfiguration.Load(configPath);
         using var recordingLogs = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
@@ -77,6 +79,14 @@ public static class DemoCommand
               PGPASSWORD=bob-pw pgbench -h 127.0.0.1 -p {listen.Port} -U bob -S -T 5 bank   (after: pgbench -i -h 127.0.0.1 -p {listen.Port} -U bob bank)
 
             Try: SELECT current_user, * FROM customers;
+
+            The sample policy (edit the configuration file; it is reloaded when it changes):
+              DELETE FROM accounts;          -- ERROR 42501: blocked by rule "protect-accounts"
+              DROP DATABASE bank;            -- ERROR 42501: blocked by rule "no-drop-database"
+              CREATE TABLE notes (t text);   -- held for approval by rule "ddl-needs-approval"; in another terminal:
+                HOOPPROXY_TOKEN={approverToken} dotnet run --project Proxy.Host -- approvals list --config {configPath}
+                HOOPPROXY_TOKEN={approverToken} dotnet run --project Proxy.Host -- approvals approve REQUEST-ID --config {configPath}
+              (the token is dora's, an approver in group "dba"; the admin API listens on 127.0.0.1:{adminPort})
 
             Every session is recorded (hash-chained, signed); read the record beside the running proxy:
               dotnet run --project Proxy.Host -- sessions list --config {configPath}
@@ -98,7 +108,7 @@ public static class DemoCommand
         return 0;
     }
 
-    private static string SampleConfiguration(int port, int postgresPort) => JsonSerializer.Serialize(new
+    private static string SampleConfiguration(int port, int postgresPort, int adminPort, string approverToken) => JsonSerializer.Serialize(new
     {
         Postgres = new
         {
@@ -111,6 +121,18 @@ public static class DemoCommand
             },
         },
         Recording = new { Directory = "recordings", SigningKeyFile = "recording.key", Compression = "zstd" },
+        // The sample rules, as written.
+        Policies = new object[]
+        {
+            new { Name = "no-drop-database", Action = "Block", Match = new { Commands = new[] { "DROP DATABASE" } } },
+            new { Name = "protect-accounts", Action = "Block", Match = new { Commands = new[] { "DELETE", "TRUNCATE" }, Relations = new[] { "public.accounts" } } },
+            new { Name = "ddl-needs-approval", Action = "Review", Approvers = new[] { "dba" }, Timeout = "00:05:00", Match = new { Classes = new[] { "DDL" } } },
+        },
+        Admin = new
+        {
+            Listen = $"127.0.0.1:{adminPort.ToString(CultureInfo.InvariantCulture)}",
+            Approvers = new { dora = new { Token = approverToken, Groups = new[] { "dba" } } },
+        },
         Users = new
         {
             alice = new { Password = "alice-pw", Groups = new[] { "analysts" } },

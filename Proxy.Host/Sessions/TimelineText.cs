@@ -12,6 +12,9 @@ public sealed class TimelineText(TextWriter output, ConsoleStyle style)
 {
     private const string Indent = "           ";
 
+    /// <summary>Events as a person reads them: quotes and non-ASCII text unescaped.</summary>
+    private static readonly System.Text.Json.JsonSerializerOptions Readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public void Write(RecordingReader reader, int rowLimit)
     {
         var records = reader.ReadRecords().ToList();
@@ -27,7 +30,7 @@ public sealed class TimelineText(TextWriter output, ConsoleStyle style)
             }
             else
             {
-                var line = $"{entry.EventType}: {entry.EventFields?.ToJsonString()}";
+                var line = $"{entry.EventType}: {entry.EventFields?.ToJsonString(Readable)}";
                 output.WriteLine($"{at}  {(entry.EventType is "policy" or "cancel" ? style.Yellow(line) : style.Dim(line))}");
             }
         }
