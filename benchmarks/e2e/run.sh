@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
 # End-to-end comparison, all in one run on this machine:
-#   direct PostgreSQL  vs  pgbouncer (session pool)  vs  HoopProxy, with session recording off, on, on + zstd
+#   direct PostgreSQL  vs  pgbouncer (session pool)  vs  HoopProxy, with session recording off, on, on + zstd,
+#   and with the statement policy on (the three rules of the issue, recording off)
 # 1. pgbench -S (select-only) TPS in -M simple / extended / prepared, round-robin over the paths;
 # 2. wall time of reading a 1,000,000-row table (~70 MB of text) with psql, SELECT and COPY TO STDOUT;
 # 3. peak RSS of each proxy process during those reads;
 # 4. for the recording paths: bytes written to the recording directory per byte that crossed the proxy,
-#    and `hoopproxy sessions verify` over each recording directory afterwards (the script fails if it does not pass).
+#    and `hoopproxy sessions verify` over each recording directory afterwards (the script fails if it does not pass);
+# 5. for the policy path: that the rules are really enforced there (DROP DATABASE answered 42501 by the proxy,
+#    checked before and after the measurements) and that nothing pgbench or the reads send is blocked (the script
+#    fails otherwise).
 # Prints the figures and the ratios; writes nothing into the repository; removes everything it started on exit.
 #
 # Environment:
-#   PATHS="direct pgbouncer hoopproxy hoopproxy+rec hoopproxy+zstd"   the paths measured (default: all five)
-#                   hoopproxy = recording off, hoopproxy+rec = recording on (no compression), hoopproxy+zstd = recording
-#                   on with zstd; each HoopProxy path is its own process, port and recording directory
+#   PATHS="direct pgbouncer hoopproxy hoopproxy+policy hoopproxy+rec hoopproxy+zstd"
+#                   the paths measured (default: all six); hoopproxy = recording off, no rules;
+#                   hoopproxy+policy = recording off, the three Policies rules of the issue; hoopproxy+rec = recording
+#                   on (no compression), hoopproxy+zstd = recording on with zstd; each HoopProxy path is its own
+#                   process, port and configuration (and recording directory when it records)
 #   DURATION=20     seconds per pgbench run
 #   ROUNDS=3        pgbench rounds; the order of the paths rotates every round, the median is reported
 #   CLIENTS=4 THREADS=2 SCALE=10
@@ -34,7 +40,7 @@ KEEP=${KEEP:-0}
 LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-ALL_PATHS=(direct pgbouncer hoopproxy hoopproxy+rec hoopproxy+zstd)
+ALL_PATHS=(direct pgbouncer hoopproxy hoopproxy+policy hoopproxy+rec hoopproxy+zstd)
 MODES=(simple extended prepared)
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -52,11 +58,12 @@ for w in "${wanted[@]}"; do
 done
 [ ${#TARGETS[@]} -gt 0 ] || die "PATHS selects no path"
 HOOP_PATHS=()   # the selected HoopProxy paths, each its own process
-REC_PATHS=()    # those that record
+REC_PATHS=()    # those that record (named explicitly: hoopproxy+policy is a HoopProxy path that does not record)
 for t in "${TARGETS[@]}"; do
   case $t in hoopproxy*) HOOP_PATHS+=("$t") ;; esac
-  case $t in hoopproxy+*) REC_PATHS+=("$t") ;; esac
+  case $t in hoopproxy+rec | hoopproxy+zstd) REC_PATHS+=("$t") ;; esac
 done
+POLICY_PATH=hoopproxy+policy
 selected() { case " ${TARGETS[*]} " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 # Every process that is a proxy (has CPU, RSS and bytes of its own to measure); direct has none.
 PROXIES=()
@@ -210,10 +217,24 @@ if [ ${#REC_PATHS[@]} -gt 0 ]; then
   log "recording directories under $REC_BASE ($(df -h --output=avail "$REC_BASE" | tail -n1 | tr -d ' ') free, $(df --output=fstype "$REC_BASE" | tail -n1))"
 fi
 
+# The statement policy of the issue, verbatim (docs/statement-policy.md, tests/Integration/StatementPolicyTests.cs
+# IssueRules). None of its rules matches what pgbench -S or the reads send, so every statement on hoopproxy+policy is
+# parsed, walked through all three rules and allowed by the target's default: the full price of an allowed statement.
+POLICY_RULES='[
+    { "Name": "no-drop-database", "Action": "Block", "Match": { "Commands": [ "DROP DATABASE" ] } },
+    { "Name": "protect-accounts", "Action": "Block",
+      "Match": { "Commands": [ "DELETE", "TRUNCATE" ], "Relations": [ "public.accounts" ] } },
+    { "Name": "ddl-needs-approval", "Action": "Review", "Approvers": [ "dba" ], "Timeout": "00:05:00",
+      "Match": { "Classes": [ "DDL" ] } }
+  ]'
 for t in ${HOOP_PATHS[@]+"${HOOP_PATHS[@]}"}; do
   HOOP_PORT[$t]=$(free_port)
   HOOP_CONF[$t]="$WORK/$t.json"
   recording=""
+  policies=""
+  # Only hoopproxy+policy has rules; without a Policies section the proxy does not parse statements at all.
+  [ "$t" = "$POLICY_PATH" ] && policies=",
+  \"Policies\": $POLICY_RULES"
   case $t in
     hoopproxy+rec)  compression=None ;;
     hoopproxy+zstd) compression=Zstd ;;
@@ -237,13 +258,13 @@ for t in ${HOOP_PATHS[@]+"${HOOP_PATHS[@]}"}; do
   "Users": {
     "bench": { "Password": "bench-pw" }
   },
-  "Logging": { "LogLevel": { "Default": "Warning" } }$recording
+  "Logging": { "LogLevel": { "Default": "Warning" } }$recording$policies
 }
 EOF
   # A line per session at Information would measure the console, not the proxy; its output goes to a file.
   DOTNET_gcServer=0 dotnet "$HOOP_DLL" serve --config "${HOOP_CONF[$t]}" >"$WORK/logs/$t.log" 2>&1 &
   HOOP_PID[$t]=$!
-  log "HoopProxy (Release) $t on 127.0.0.1:${HOOP_PORT[$t]}, pid ${HOOP_PID[$t]}${compression:+, recording to ${REC_DIR[$t]} (compression $compression)}"
+  log "HoopProxy (Release) $t on 127.0.0.1:${HOOP_PORT[$t]}, pid ${HOOP_PID[$t]}${compression:+, recording to ${REC_DIR[$t]} (compression $compression)}${policies:+, statement policy (3 rules)}"
 done
 
 # ---------------------------------------------------------------- connecting
@@ -271,6 +292,31 @@ for target in "${TARGETS[@]}"; do
   [ $ok = 1 ] || { cat "$WORK/logs/connect-$target.err"; die "cannot connect through $target"; }
 done
 log "all ${#TARGETS[@]} paths answer SELECT 1"
+
+# ---------------------------------------------------------------- is the policy really enforced?
+# A policy path whose rules were not loaded would measure a plain proxy and report a policy cost of zero. DROP DATABASE
+# of a database that does not exist is blocked by rule no-drop-database before it reaches the server; had it reached
+# PostgreSQL, the answer would be 3D000 (database does not exist), so 42501 together with the rule's name can only
+# come from the proxy. Checked before the measurements (a full run of over 20 minutes must not be wasted on a path
+# without rules) and after them (the rules still hold at the end), where the result is reported.
+POLICY_CHECK_OUT=""
+POLICY_CHECK_OK=""
+policy_check() { # $1: when ("before", "after"); sets POLICY_CHECK_OUT, POLICY_CHECK_OK (1 or 0)
+  local rc=0
+  POLICY_CHECK_OUT=$(on "$POLICY_PATH" psql -X -v VERBOSITY=verbose -c "DROP DATABASE nonexistent_db" 2>&1) || rc=$?
+  if [ "$rc" -ne 0 ] && grep -q '42501' <<<"$POLICY_CHECK_OUT" && grep -q 'no-drop-database' <<<"$POLICY_CHECK_OUT"; then
+    POLICY_CHECK_OK=1
+    log "policy check ($1): DROP DATABASE via $POLICY_PATH refused with 42501 by rule no-drop-database"
+  else
+    POLICY_CHECK_OK=0
+    log "policy check ($1): DROP DATABASE via $POLICY_PATH was NOT refused with 42501 by rule no-drop-database (psql exit $rc):"
+    sed 's/^/    /' <<<"$POLICY_CHECK_OUT" >&2
+  fi
+}
+if selected "$POLICY_PATH"; then
+  policy_check before
+  [ "$POLICY_CHECK_OK" = 1 ] || die "the statement policy is not active on $POLICY_PATH (${HOOP_CONF[$POLICY_PATH]}); see $WORK/logs/$POLICY_PATH.log (KEEP=1 keeps it)"
+fi
 
 # ---------------------------------------------------------------- bytes crossed and bytes on disk
 # Bytes crossed = clientBytes + serverBytes of the seals (the bytes relayed client->server and server->client, as the
@@ -400,7 +446,7 @@ for target in ${PROXIES[@]+"${PROXIES[@]}"}; do
 done
 
 # A sampler as well, in case clear_refs is not permitted: max VmRSS of every proxy every 50 ms. One python process
-# rather than a shell loop, so that sampling five processes does not fork 100 times a second during the timed reads.
+# rather than a shell loop, so that sampling six processes does not fork 100 times a second during the timed reads.
 sampler_args=()
 for target in ${PROXIES[@]+"${PROXIES[@]}"}; do sampler_args+=("$target=$(proxy_pid "$target")"); done
 python3 - "$WORK/rss-sampled" ${sampler_args[@]+"${sampler_args[@]}"} <<'PY' &
@@ -462,6 +508,18 @@ for target in ${PROXIES[@]+"${PROXIES[@]}"}; do
 done
 settle; snapshot reads
 
+# The policy path again, now that pgbench and the reads have been through it.
+POLICY_FAILED=0
+if selected "$POLICY_PATH"; then
+  policy_check after
+  [ "$POLICY_CHECK_OK" = 1 ] || POLICY_FAILED=1
+  # Everything pgbench -S and the reads send is a plain read that no rule covers: a failure there is a statement the
+  # policy refused (or broke) when it should have let it through.
+  for key in "${!FAILS[@]}"; do
+    case $key in "$POLICY_PATH"/*) POLICY_FAILED=1 ;; esac
+  done
+fi
+
 # ---------------------------------------------------------------- verifying the recordings
 # Stop the recording proxies first (SIGTERM, a clean shutdown): every session is then sealed and indexed, so verify
 # checks everything and also checks that a shutdown leaves a directory that verifies.
@@ -502,10 +560,10 @@ row() {
   echo "${line}|"
 }
 # The ratios worth printing: "label numerator denominator", kept when both paths ran.
-# off = hoopproxy (recording off), rec = hoopproxy+rec, zstd = hoopproxy+zstd.
+# off = hoopproxy (recording off, no rules), policy = hoopproxy+policy, rec = hoopproxy+rec, zstd = hoopproxy+zstd.
 RATIOS=()
 for r in "hoop/direct hoopproxy direct" "hoop/pgbouncer hoopproxy pgbouncer" \
-         "rec/off hoopproxy+rec hoopproxy" "zstd/off hoopproxy+zstd hoopproxy" \
+         "policy/off hoopproxy+policy hoopproxy" "rec/off hoopproxy+rec hoopproxy" "zstd/off hoopproxy+zstd hoopproxy" \
          "rec/pgbouncer hoopproxy+rec pgbouncer" "zstd/pgbouncer hoopproxy+zstd pgbouncer"; do
   read -r _ num den <<<"$r"
   selected "$num" && selected "$den" && RATIOS+=("$r")
@@ -532,7 +590,7 @@ for mode in "${MODES[@]}"; do
 done
 if [ ${#RATIOS[@]} -gt 0 ]; then
   echo
-  echo "TPS ratios (above 1: the first path did more transactions per second; off = hoopproxy, rec = hoopproxy+rec, zstd = hoopproxy+zstd):"
+  echo "TPS ratios (above 1: the first path did more transactions per second; off = hoopproxy, policy = hoopproxy+policy, rec = hoopproxy+rec, zstd = hoopproxy+zstd):"
   echo
   mapfile -t labels < <(ratio_labels)
   header mode "${labels[@]}"
@@ -546,7 +604,7 @@ echo
 echo "Every round (TPS):"
 for mode in "${MODES[@]}"; do
   for target in "${TARGETS[@]}"; do
-    printf '  %-9s %-14s %s\n' "$mode" "$target" "${TPS_RUNS["$target/$mode"]}"
+    printf '  %-9s %-16s %s\n' "$mode" "$target" "${TPS_RUNS["$target/$mode"]}"
   done
 done
 if [ ${#PROXIES[@]} -gt 0 ]; then
@@ -585,7 +643,7 @@ echo
 echo "Every repetition (s):"
 for query in select copy; do
   for target in "${TARGETS[@]}"; do
-    printf '  %-6s %-14s %s%s\n' "$query" "$target" "${READ_ALL["$target/$query"]}" "${READ_CPU["$target/$query"]:+   (proxy CPU s:${READ_CPU["$target/$query"]})}"
+    printf '  %-6s %-16s %s%s\n' "$query" "$target" "${READ_ALL["$target/$query"]}" "${READ_CPU["$target/$query"]:+   (proxy CPU s:${READ_CPU["$target/$query"]})}"
   done
 done
 if [ ${#REC_PATHS[@]} -gt 0 ]; then
@@ -623,11 +681,11 @@ if [ ${#PROXIES[@]} -gt 0 ]; then
   echo
   echo "### Proxy memory (MB)"
   echo
-  header "proxy         " "RSS before reads" "peak RSS during reads" "sampled max (50 ms)" "RSS after reads" "peak since start"
+  header "proxy           " "RSS before reads" "peak RSS during reads" "sampled max (50 ms)" "RSS after reads" "peak since start"
   for target in "${PROXIES[@]}"; do
     since=${RSS_PEAK_SINCE_START_BEFORE[$target]:-0}
     [ "${RSS_PEAK_READS[$target]:-0}" -gt "$since" ] && since=${RSS_PEAK_READS[$target]}
-    row "$(printf '%-14s' "$target")" "$(mb "${RSS_BEFORE[$target]}")" "$(mb "${RSS_PEAK_READS[$target]}")" \
+    row "$(printf '%-16s' "$target")" "$(mb "${RSS_BEFORE[$target]}")" "$(mb "${RSS_PEAK_READS[$target]}")" \
       "$(mb "${RSS_SAMPLED[$target]:-0}")" "$(mb "${RSS_AFTER[$target]}")" "$(mb "$since")"
   done
 fi
@@ -638,6 +696,15 @@ if [ ${#REC_PATHS[@]} -gt 0 ]; then
     echo "  $t: exit ${VERIFY_RC[$t]}: $(echo "${VERIFY_OUT[$t]}" | head -n 1)"
     [ "${VERIFY_RC[$t]}" = 0 ] || echo "${VERIFY_OUT[$t]}" | tail -n +2 | head -n 30 | sed 's/^/      /'
   done
+fi
+if selected "$POLICY_PATH"; then
+  echo
+  echo "### Statement policy verification ($POLICY_PATH, after the measurements)"
+  echo "  psql -v VERBOSITY=verbose -c \"DROP DATABASE nonexistent_db\": $([ "$POLICY_CHECK_OK" = 1 ] && echo "refused with 42501 by rule no-drop-database — the rules are enforced" || echo "NOT refused with 42501 by rule no-drop-database")"
+  sed 's/^/      /' <<<"$POLICY_CHECK_OUT"
+  policy_fails=""
+  for key in "${!FAILS[@]}"; do case $key in "$POLICY_PATH"/*) policy_fails+=" ${key#*/}" ;; esac; done
+  echo "  pgbench and reads through $POLICY_PATH: $([ -z "$policy_fails" ] && echo "all passed (none blocked)" || echo "FAILED:$policy_fails (see Failures)")"
 fi
 echo
 echo "### Goals (measured, not asserted)"
@@ -652,6 +719,11 @@ goals() {
       off=$(tps_of hoopproxy "$mode"); on_=$(tps_of "$t" "$mode")
       echo "  TPS $mode: $t >= 0.95 x hoopproxy?  $(awk -v a="$on_" -v b="$off" 'BEGIN {print (a > 0 && b > 0 && a >= 0.95 * b) ? "yes" : "no"}') (ratio $(ratio "$on_" "$off"))"
     done
+    # The issue's goal for the statement policy: it costs at most 10 % of TPS.
+    if selected hoopproxy && selected "$POLICY_PATH"; then
+      off=$(tps_of hoopproxy "$mode"); on_=$(tps_of "$POLICY_PATH" "$mode")
+      echo "  TPS $mode: $POLICY_PATH >= 0.90 x hoopproxy?  $(awk -v a="$on_" -v b="$off" 'BEGIN {print (a > 0 && b > 0 && a >= 0.90 * b) ? "yes" : "no"}') (ratio $(ratio "$on_" "$off"))"
+    fi
   done
   for query in select copy; do
     if selected hoopproxy && selected direct; then
@@ -683,11 +755,20 @@ fi
 echo
 for t in ${HOOP_PATHS[@]+"${HOOP_PATHS[@]}"}; do
   hoop_warnings=$(grep -cE '\b(warn|fail|crit)\b' "$WORK/logs/$t.log" || true)
-  echo "$t log: $(wc -l <"$WORK/logs/$t.log") lines, $hoop_warnings warning/error lines$([ "$KEEP" = 1 ] && echo " ($WORK/logs/$t.log)")"
+  # Each blocked statement is a warning line naming its rule: on the policy path the two DROP DATABASE checks are
+  # expected there; any other warning is not.
+  expected_note=""
+  [ "$t" = "$POLICY_PATH" ] && expected_note=", of which $(grep -c 'no-drop-database' "$WORK/logs/$t.log" || true) name rule no-drop-database (the 2 DROP DATABASE checks)"
+  echo "$t log: $(wc -l <"$WORK/logs/$t.log") lines, $hoop_warnings warning/error lines$expected_note$([ "$KEEP" = 1 ] && echo " ($WORK/logs/$t.log)")"
 done
 if [ "$VERIFY_FAILED" = 1 ]; then
   echo
   echo "!!! RECORDING VERIFICATION FAILED: see 'Recording verification' above (KEEP=1 keeps the directories) !!!"
   log "ERROR: recording verification failed"
-  exit 1
 fi
+if [ "$POLICY_FAILED" = 1 ]; then
+  echo
+  echo "!!! POLICY VERIFICATION FAILED: see 'Statement policy verification' and 'Failures' above (KEEP=1 keeps the logs) !!!"
+  log "ERROR: policy verification failed"
+fi
+[ "$VERIFY_FAILED" = 0 ] && [ "$POLICY_FAILED" = 0 ] || exit 1
