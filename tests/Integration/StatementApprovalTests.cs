@@ -173,4 +173,29 @@ public sealed class StatementApprovalTests
         await command.ExecuteNonQueryAsync();
         Assert.That(broker.PendingRequests, Is.Empty, "the second run did not ask");
     }
+
+    [Test]
+    public async Task Statements_pipelined_behind_a_held_one_wait_for_its_decision()
+    {
+        await DropAsync("held_first");
+        var (proxy, broker) = await StartAsync();
+        await using var _ = proxy;
+        await using var connection = new NpgsqlConnection(proxy.ConnectionString());
+        await connection.OpenAsync();
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("CREATE TABLE held_first (x int)"),
+                new NpgsqlBatchCommand("INSERT INTO held_first VALUES (1)"),
+            },
+        };
+        var running = batch.ExecuteNonQueryAsync();
+        var request = await WaitForRequestAsync(broker);
+        await Task.Delay(300);
+        Assert.That(running.IsCompleted, Is.False, "the INSERT behind it waits too");
+        Assert.That(broker.Approve(request.Id, Dora, ApprovalScope.Once).Applied, Is.True);
+        Assert.That(await running, Is.EqualTo(1), "both ran, in order, after the approval");
+        await DropAsync("held_first");
+    }
 }

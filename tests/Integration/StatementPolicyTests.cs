@@ -223,4 +223,21 @@ public sealed class StatementPolicyTests
         await using var other = new NpgsqlCommand("SELECT 7", connection);
         Assert.That(await other.ExecuteScalarAsync(), Is.EqualTo(7), "the session goes on");
     }
+
+    [Test]
+    public async Task A_session_whose_text_the_server_would_read_differently_is_refused_its_statements()
+    {
+        await using var proxy = await StartAsync();
+        var environment = proxy.LibpqEnvironment();
+        environment["PGCLIENTENCODING"] = "LATIN1";
+        var latin1 = await ExternalProcess.RunAsync("psql", ["-X", "-c", "SELECT 1 AS one"], environment);
+        Assert.That(latin1.StandardError, Does.Contain("client_encoding is LATIN1"), latin1.Combined);
+        Assert.That(latin1.StandardOutput, Does.Not.Contain("one"));
+
+        var switching = await ExternalProcess.RunAsync("psql", ["-X",
+            "-c", "SET standard_conforming_strings = off",
+            "-c", "SELECT 'still utf8 and conforming' AS fine"], proxy.LibpqEnvironment());
+        Assert.That(switching.StandardError, Does.Contain("standard_conforming_strings must stay on"));
+        Assert.That(switching.StandardOutput, Does.Contain("still utf8 and conforming"), "the refused SET changed nothing");
+    }
 }
