@@ -2,7 +2,7 @@ namespace HoopProxy.Postgres.Policy;
 
 /// <summary>
 /// The rules in force. The host replaces them when the configuration file changes; sessions read
-/// <see cref="Current"/> for every decision and compare <see cref="Version"/> to know when their cached verdicts are stale.
+/// <see cref="Current"/> for every decision, so the next statement of every open session follows the new rules.
 /// </summary>
 public sealed class PolicySource(StatementPolicy initial)
 {
@@ -12,14 +12,8 @@ public sealed class PolicySource(StatementPolicy initial)
 
     public StatementPolicy Current => _snapshot.Policy;
 
+    /// <summary>How many times the rules were replaced, plus one (for the log).</summary>
     public int Version => _snapshot.Version;
-
-    /// <summary>The rules and their version, read together.</summary>
-    public (StatementPolicy Policy, int Version) Read()
-    {
-        var snapshot = _snapshot;
-        return (snapshot.Policy, snapshot.Version);
-    }
 
     public void Replace(StatementPolicy policy)
     {

@@ -368,10 +368,10 @@ internal sealed partial class PostgresSession
         var clientEdits = new RelayEdits();
         var serverEdits = new RelayEdits();
         // Statements and their outcomes are events of the recording; without a recording nobody would read them.
-        var audit = _recording is null ? null : new StatementAudit(_context.Analyzer, clientEdits, serverEdits);
+        var audit = _recording is null ? null : new StatementAudit(clientEdits, serverEdits);
         MessageRelay? clientBound = null;
         var guard = CreateGuard(upstream, clientEdits, serverEdits, notice => clientBound?.Inject(notice));
-        var frontend = new MessageRelay(client.Input, upstream.Pipe.Output, new FrontendObserver(gate, audit, guard), limits.MaxMessageBytes, inspectable, "client", clientEdits);
+        var frontend = new MessageRelay(client.Input, upstream.Pipe.Output, new FrontendObserver(gate, audit, guard, _context.Analyzer), limits.MaxMessageBytes, inspectable, "client", clientEdits);
         var backend = new MessageRelay(upstream.Pipe.Input, client.Output, new BackendObserver(gate, audit, guard), limits.MaxMessageBytes, inspectable, "server", serverEdits);
         clientBound = backend;
         if (guard is not null)

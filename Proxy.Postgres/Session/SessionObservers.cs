@@ -2,6 +2,7 @@ using System.Buffers;
 using HoopProxy.Postgres.Protocol;
 using HoopProxy.Postgres.Protocol.Backend;
 using HoopProxy.Postgres.Session.Audit;
+using HoopProxy.Postgres.Sql;
 
 namespace HoopProxy.Postgres.Session;
 
@@ -14,12 +15,14 @@ internal sealed class FrontendObserver : IMessageObserver
     private readonly DrainGate _gate;
     private readonly StatementAudit? _audit;
     private readonly StatementGuard? _guard;
+    private readonly SqlAnalyzer? _analyzer;
 
-    public FrontendObserver(DrainGate gate, StatementAudit? audit = null, StatementGuard? guard = null)
+    public FrontendObserver(DrainGate gate, StatementAudit? audit = null, StatementGuard? guard = null, SqlAnalyzer? analyzer = null)
     {
         _gate = gate;
         _audit = audit;
         _guard = guard;
+        _analyzer = analyzer;
     }
 
     public bool OnMessageStart(byte code) => code switch
@@ -40,9 +43,12 @@ internal sealed class FrontendObserver : IMessageObserver
             return false;
         }
 
+        var statement = _analyzer is not null && (_audit is not null || _guard?.Enforcing == true)
+            ? ClientStatement.From(code, body, _analyzer)
+            : null;
         // The audit first: its "statement" event comes before the guard's "policy" event about it.
-        _audit?.OnClientMessage(code, body);
-        _guard?.OnClientMessage(code, body);
+        _audit?.OnClientMessage(code, body, statement);
+        _guard?.OnClientMessage(code, body, statement);
         return true;
     }
 

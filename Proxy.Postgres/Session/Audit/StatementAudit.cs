@@ -23,13 +23,11 @@ internal sealed class StatementAudit
     private readonly ConcurrentQueue<Awaited> _awaiting = new();
     private readonly Dictionary<string, PreparedText> _prepared = new(StringComparer.Ordinal);
     private readonly Dictionary<string, BoundPortal> _portals = new(StringComparer.Ordinal);
-    private readonly SqlAnalyzer _analyzer;
     private long _nextSequence = 1;
 
     /// <param name="clientEdits">The client relay's edits, where statement events go; shared with the statement guard.</param>
-    public StatementAudit(SqlAnalyzer analyzer, RelayEdits clientEdits, RelayEdits serverEdits)
+    public StatementAudit(RelayEdits clientEdits, RelayEdits serverEdits)
     {
-        _analyzer = analyzer;
         ClientEdits = clientEdits;
         ServerEdits = serverEdits;
     }
@@ -57,16 +55,16 @@ internal sealed class StatementAudit
         or BackendMessageCode.PortalSuspended or BackendMessageCode.FunctionCallResponse or BackendMessageCode.ReadyForQuery;
 
     /// <summary>A client message on its way to the server.</summary>
-    public void OnClientMessage(byte code, in ReadOnlySequence<byte> body)
+    /// <param name="statement">For a Query or Parse: its text and analysis, decoded once for every observer.</param>
+    public void OnClientMessage(byte code, in ReadOnlySequence<byte> body, ClientStatement? statement)
     {
         switch ((FrontendMessageCode)code)
         {
-            case FrontendMessageCode.Query when Query.TryParse(body, out var query):
+            case FrontendMessageCode.Query when statement is { } query:
                 OnQuery(query);
                 break;
-            case FrontendMessageCode.Parse when Parse.TryParse(body, out var parse):
-                var parseText = parse.QueryString();
-                _prepared[parse.StatementName] = new PreparedText(parseText, parse.QueryText.Length, _analyzer.Analyze(parseText));
+            case FrontendMessageCode.Parse when statement is { } parsed && Parse.TryParse(body, out var parse):
+                _prepared[parse.StatementName] = new PreparedText(parsed.Text, parsed.Utf8Length, parsed.Analysis);
                 break;
             case FrontendMessageCode.Bind when Bind.TryParse(body, out var bind):
                 _portals[bind.PortalName] = new BoundPortal(bind.StatementName, _prepared.GetValueOrDefault(bind.StatementName),
@@ -125,18 +123,17 @@ internal sealed class StatementAudit
     }
 
     /// <summary>One event per statement of the text, as the server will run them; one for the whole text when it does not parse.</summary>
-    private void OnQuery(Query query)
+    private void OnQuery(ClientStatement query)
     {
-        var text = query.TextString();
-        var analysis = _analyzer.Analyze(text);
+        var analysis = query.Analysis;
         if (!analysis.Parsed || analysis.Statements.Count == 0)
         {
             ClientEdits.Add(new StatementEvent
             {
                 Sequence = Begin(lastOfQuery: true),
                 Protocol = StatementProtocol.Simple,
-                Text = text,
-                TextBytes = query.Text.Length,
+                Text = query.Text,
+                TextBytes = query.Utf8Length,
                 ParseError = analysis.Error,
             });
         }
@@ -150,7 +147,7 @@ internal sealed class StatementAudit
                     Sequence = Begin(lastOfQuery: i == analysis.Statements.Count - 1),
                     Protocol = StatementProtocol.Simple,
                     Text = statement.Text,
-                    TextBytes = query.Text.Length,
+                    TextBytes = query.Utf8Length,
                     Info = statement,
                 });
             }
