@@ -416,6 +416,8 @@ internal sealed partial class PostgresSession
         }
 
         _endReason = reason;
+        // A statement still waiting for approval when the session ends (shutdown, lost server) waits for nothing.
+        guard?.Withdraw($"the session ended: {reason}");
         await RecordEventAsyncQuietly("disconnect", new JsonObject { ["reason"] = reason, ["client_messages"] = frontend.MessageCount, ["server_messages"] = backend.MessageCount });
         LogSessionEnded(_logger, _connection.Id, _user?.Name ?? "?", upstream.Target.Name, frontend.MessageCount, reason);
     }
