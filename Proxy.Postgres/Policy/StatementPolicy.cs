@@ -68,10 +68,12 @@ public sealed class StatementPolicy
 
     /// <summary>
     /// SQL known only at run time (EXECUTE of a string, dblink, another language) could be anything, so it matches
-    /// every Block rule that applies to the user — unless an Allow rule with <c>DynamicSql: true</c> lets this user run it.
+    /// every Block rule that applies to the user — and, when none does, every Review rule — unless an Allow rule with
+    /// <c>DynamicSql: true</c> lets this user run it first.
     /// </summary>
     private PolicyVerdict? JudgeDynamicSql(PolicySubject subject, StatementInfo statement)
     {
+        PolicyRule? review = null;
         foreach (var rule in Rules)
         {
             if (!rule.Match.MatchesSubject(subject))
@@ -89,9 +91,12 @@ public sealed class StatementPolicy
                 return new PolicyVerdict(PolicyAction.Block, rule,
                     $"the statement runs SQL that is only known at run time, which could do what rule \"{rule.Name}\" forbids");
             }
+
+            review ??= rule.Action == PolicyAction.Review ? rule : null;
         }
 
-        return null;
+        return review is null ? null : new PolicyVerdict(PolicyAction.Review, review,
+            $"the statement runs SQL that is only known at run time, which could do what rule \"{review.Name}\" holds for approval");
     }
 
     /// <summary>The parser and the server must read the same text: turning these settings is refused outright.</summary>

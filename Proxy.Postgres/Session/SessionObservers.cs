@@ -43,14 +43,27 @@ internal sealed class FrontendObserver : IMessageObserver
             return false;
         }
 
-        var statement = _analyzer is not null && (_audit is not null || _guard?.Enforcing == true)
-            ? ClientStatement.From(code, body, _analyzer)
-            : null;
-        // The audit first: its "statement" event comes before the guard's "policy" event about it.
-        _audit?.OnClientMessage(code, body, statement);
+        var statement = NeedsStatement(code) ? ClientStatement.From(code, body, _analyzer!) : null;
         _guard?.OnClientMessage(code, body, statement);
+        if (_guard?.IsHolding != true)
+        {
+            // A held message is seen again once decided; the audit records it then, once, as it is forwarded.
+            _audit?.OnClientMessage(code, body, statement);
+        }
+
         return true;
     }
+
+    /// <summary>
+    /// The audit reads every statement; the guard every Query while rules are in force, and every Parse (it keeps what
+    /// each prepared statement runs, for EXECUTE and Bind after a rule change). Without either nothing is decoded.
+    /// </summary>
+    private bool NeedsStatement(byte code) => _analyzer is not null && (FrontendMessageCode)code switch
+    {
+        FrontendMessageCode.Query => _audit is not null || _guard?.Enforcing == true,
+        FrontendMessageCode.Parse => _audit is not null || _guard is not null,
+        _ => false,
+    };
 
     /// <summary>
     /// A message too large to hold whole: the audit notes what it could not see; a statement the policy cannot read
@@ -58,8 +71,9 @@ internal sealed class FrontendObserver : IMessageObserver
     /// </summary>
     public bool OnUninspectable(byte code, int bodyLength)
     {
-        if (_guard is not null && StatementGuard.IsClientMessageGuarded(code))
+        if (_guard?.Enforcing == true && (FrontendMessageCode)code is FrontendMessageCode.Query or FrontendMessageCode.Parse or FrontendMessageCode.FunctionCall)
         {
+            // A statement the policy cannot read does not pass. (A large Bind does: its statement was judged at Parse.)
             return false;
         }
 

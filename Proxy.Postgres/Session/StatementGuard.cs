@@ -35,11 +35,14 @@ internal sealed class StatementGuard
     private readonly RelayEdits _clientEdits;
     private readonly RelayEdits _serverEdits;
     private readonly string _marker;
-    private readonly Dictionary<string, SqlAnalysis> _sqlPrepared = new(StringComparer.Ordinal);
+    /// <summary>What each prepared statement of the session runs (SQL PREPARE and protocol Parse share the server's namespace).</summary>
+    private readonly Dictionary<string, SqlAnalysis> _prepared = new(StringComparer.Ordinal);
 
-    /// <summary>Protocol-level prepared statements the server accepted from this client, by name: judged again at Bind.</summary>
-    private readonly Dictionary<string, string> _preparedTexts = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<long, ErrorResponse> _pendingRejections = new();
+    /// <summary>Query, Sync and FunctionCall messages sent (client side) and ReadyForQuery seen (server side): a stand-in's batch is over when its ReadyForQuery passed.</summary>
+    private long _clientBatches;
+    private long _serverBatches;
+    private bool _resuming;
+    private readonly ConcurrentDictionary<long, (long Batch, ErrorResponse Error)> _pendingRejections = new();
     private long _nextBlocked;
     private volatile string? _encodingProblem;
     private string? _serverEncoding = "UTF8";
@@ -92,12 +95,16 @@ internal sealed class StatementGuard
     public Action<PolicyVerdict, string>? Decided { get; init; }
 
     public static bool IsClientMessageGuarded(byte code) => (FrontendMessageCode)code is FrontendMessageCode.Query or FrontendMessageCode.Parse
-        or FrontendMessageCode.Bind or FrontendMessageCode.Close or FrontendMessageCode.FunctionCall;
+        or FrontendMessageCode.Bind or FrontendMessageCode.Close or FrontendMessageCode.Sync or FrontendMessageCode.FunctionCall;
 
-    public static bool IsServerMessageGuarded(byte code) => (BackendMessageCode)code is BackendMessageCode.ErrorResponse or BackendMessageCode.ParameterStatus;
+    public static bool IsServerMessageGuarded(byte code) =>
+        (BackendMessageCode)code is BackendMessageCode.ErrorResponse or BackendMessageCode.ParameterStatus or BackendMessageCode.ReadyForQuery;
 
     /// <summary>The settings the session started with (client_encoding, server_encoding, standard_conforming_strings).</summary>
     public void OnGreetingParameter(string name, string value) => OnParameter(name, value);
+
+    /// <summary>True while the message being observed is held for approval: the relay shows it again once decided.</summary>
+    public bool IsHolding => _clientEdits.HeldUntil is not null;
 
     /// <summary>A client message on its way: blocked ones are replaced by their stand-in.</summary>
     /// <param name="statement">For a Query or Parse: its text and analysis, decoded once for every observer.</param>
@@ -105,30 +112,37 @@ internal sealed class StatementGuard
     {
         switch ((FrontendMessageCode)code)
         {
-            case FrontendMessageCode.Query when statement is { } query:
-                if (Enforce(Judge(query.Text, query.Analysis), query.Text) is { } refusal)
+            case FrontendMessageCode.Query:
+                if (statement is { } query && Pass(query.Text, query.Analysis) is { } refusal)
                 {
                     Query.Write(_clientEdits.ReplaceMessage(), StandIn(refusal));
                 }
+                else if (statement is not null && !IsHolding)
+                {
+                    RememberPrepares(statement.Analysis);
+                }
 
+                EndBatchUnlessHeld();
                 break;
             case FrontendMessageCode.Parse when statement is { } parsed && Parse.TryParse(body, out var parse):
-                if (Enforce(Judge(parsed.Text, parsed.Analysis), parsed.Text) is { } parseRefusal)
+                if (Pass(parsed.Text, parsed.Analysis) is { } parseRefusal)
                 {
-                    _preparedTexts.Remove(parse.StatementName);
+                    _prepared.Remove(parse.StatementName);
                     Protocol.Frontend.Parse.Write(_clientEdits.ReplaceMessage(), parse.StatementName, StandIn(parseRefusal), []);
                 }
-                else
+                else if (!IsHolding)
                 {
-                    _preparedTexts[parse.StatementName] = parsed.Text;
+                    // Protocol and SQL prepared statements share one namespace on the server, and here.
+                    _prepared[parse.StatementName] = parsed.Analysis;
                 }
 
                 break;
-            case FrontendMessageCode.Bind when Bind.TryParse(body, out var bind):
+            case FrontendMessageCode.Bind when Enforcing && Bind.TryParse(body, out var bind):
                 // A statement prepared before the rules changed is judged again each time it is bound: a rule added
                 // since blocks it here. (Review is asked once, at Parse: an approved statement is not held again.)
-                if (_preparedTexts.TryGetValue(bind.StatementName, out var boundText)
-                    && Judge(boundText, _analyzer.Analyze(boundText), recordDecision: false) is { Action: PolicyAction.Block } nowBlocked)
+                var bound = _prepared.GetValueOrDefault(bind.StatementName) ?? UnknownStatement($"(bind of statement \"{bind.StatementName}\" prepared while no rule was in force)");
+                var boundText = bound.Statements.Count == 1 ? bound.Statements[0].Text : "";
+                if (Judge(boundText, bound, recordDecision: false) is { Action: PolicyAction.Block } nowBlocked)
                 {
                     Decide(nowBlocked, boundText);
                     Bind.Write(_clientEdits.ReplaceMessage(), bind.PortalName, StandInName(Refusal(nowBlocked)), [], [], []);
@@ -136,45 +150,65 @@ internal sealed class StatementGuard
 
                 break;
             case FrontendMessageCode.Close when Close.TryParse(body, out var close) && close.Target == DescribeTarget.Statement:
-                _preparedTexts.Remove(close.Name);
+                _prepared.Remove(close.Name);
                 break;
-            case FrontendMessageCode.FunctionCall when FunctionCall.TryParse(body, out var call):
-                var callText = $"(fast-path function call, function OID {call.FunctionOid})";
-                if (Enforce(JudgeFunctionCall(callText), callText) is { } callRefusal)
+            case FrontendMessageCode.Sync:
+                EndBatchUnlessHeld();
+                break;
+            case FrontendMessageCode.FunctionCall:
+                var callText = $"(fast-path function call, function OID {(FunctionCall.TryParse(body, out var call) ? call.FunctionOid : 0)})";
+                if (Enforcing && Pass(callText, UnknownStatement(callText, "FUNCTION CALL")) is { } callRefusal)
                 {
                     // Answered like a failed call: the server's error (swapped for the policy's) and ReadyForQuery.
                     Query.Write(_clientEdits.ReplaceMessage(), StandIn(callRefusal));
                 }
 
+                EndBatchUnlessHeld();
                 break;
         }
     }
 
-    /// <summary>
-    /// A FunctionCall names its function by OID only, so the proxy cannot tell which function runs: it is judged
-    /// like SQL known only at run time — every Block rule that applies to the user matches it, unless an Allow rule
-    /// with <c>DynamicSql: true</c> lets the user run it. Rules can also name it by class FUNCTION and command "FUNCTION CALL".
-    /// </summary>
-    private PolicyVerdict JudgeFunctionCall(string text)
+    /// <summary>Counts a message that the server answers with ReadyForQuery, once it is forwarded (a held one is seen again).</summary>
+    private void EndBatchUnlessHeld()
     {
-        if (_encodingProblem is { } problem)
+        if (!IsHolding)
         {
-            return Decide(new PolicyVerdict(PolicyAction.Block, null, problem), text);
+            _clientBatches++;
         }
+    }
 
-        var policy = _policies.Current;
-        if (policy.Rules.Count == 0 && _targetDefault == PolicyAction.Allow)
+    /// <summary>
+    /// Judges and enforces one statement-bearing message; null lets it pass. A message resumed after its approval
+    /// wait takes the decision (whatever the rules say now) and is not judged, logged or recorded a second time.
+    /// </summary>
+    private ErrorResponse? Pass(string text, SqlAnalysis analysis)
+    {
+        var resumed = _held is { } held && held.Decision.IsCompleted ? held : null;
+        _held = null;
+        _resuming = resumed is not null;
+        try
         {
-            return PolicyVerdict.AllowByDefault;
+            return Enforce(Judge(text, analysis), text, resumed);
         }
+        finally
+        {
+            _resuming = false;
+        }
+    }
 
-        var call = new StatementInfo
+    /// <summary>
+    /// What the proxy cannot see into — a FunctionCall by OID, a prepared statement it never read — judged as SQL
+    /// known only at run time: every Block (or Review) rule that applies to the user matches it.
+    /// </summary>
+    private static SqlAnalysis UnknownStatement(string text, string commandTag = "EXECUTE") => new(true, null,
+    [
+        new StatementInfo
         {
             Text = text,
-            Class = StatementClass.Function,
-            CommandTag = "FUNCTION CALL",
-            EffectiveCommands = ["FUNCTION CALL"],
-            EffectiveClasses = [StatementClass.Function],
+            Class = commandTag == "FUNCTION CALL" ? StatementClass.Function : StatementClass.Misc,
+            CommandTag = commandTag,
+            EffectiveCommands = [commandTag],
+            EffectiveClasses = [commandTag == "FUNCTION CALL" ? StatementClass.Function : StatementClass.Misc],
             RelationsRead = [],
             RelationsWritten = [],
             HasUnqualifiedRelations = false,
@@ -185,28 +219,27 @@ internal sealed class StatementGuard
             IsExecute = false,
             Settings = [],
             Unrecognised = false,
-        };
-        return Decide(policy.Evaluate(_subject, call, _targetDefault), text);
-    }
+        },
+    ]);
 
     /// <summary>
     /// What happens to a judged message: null lets it pass; an error refuses it. A Review verdict holds the message
     /// for approval (null, with the relay told to wait) and, once decided, passes it or refuses it.
     /// </summary>
-    private ErrorResponse? Enforce(PolicyVerdict verdict, string text)
+    private ErrorResponse? Enforce(PolicyVerdict verdict, string text, HeldStatement? resumed)
     {
+        if (resumed is not null)
+        {
+            // The decision stands even if the rules changed while it was awaited: the approver judged this statement.
+            return verdict.Action == PolicyAction.Block ? Refusal(verdict) : Concluded(resumed, resumed.Decision.Result, text);
+        }
+
         switch (verdict.Action)
         {
             case PolicyAction.Allow:
                 return null;
             case PolicyAction.Block:
                 return Refusal(verdict);
-        }
-
-        if (_held is { } held && held.Text == text && held.Decision.IsCompleted)
-        {
-            _held = null;
-            return Concluded(held, held.Decision.Result, text);
         }
 
         if (_approvedForSession.TryGetValue(text, out var until) && until > DateTimeOffset.UtcNow)
@@ -280,6 +313,9 @@ internal sealed class StatementGuard
             case BackendMessageCode.ParameterStatus when ParameterStatus.TryParse(body, out var parameter):
                 OnParameter(parameter.Name, parameter.Value);
                 break;
+            case BackendMessageCode.ReadyForQuery:
+                ForgetAnsweredBatches();
+                break;
         }
 
         return null;
@@ -312,38 +348,26 @@ internal sealed class StatementGuard
             verdict = Worst(verdict, JudgeExecutes(policy, analysis));
         }
 
-        return Remembered(Record(verdict, text, recordDecision), analysis);
+        return Record(verdict, text, recordDecision);
     }
 
     private PolicyVerdict Record(PolicyVerdict verdict, string text, bool recordDecision) => recordDecision ? Decide(verdict, text) : verdict;
 
-    /// <summary>A PREPARE that runs defines what a later EXECUTE of its name runs; a refused one defines nothing.</summary>
-    private PolicyVerdict Remembered(PolicyVerdict verdict, SqlAnalysis analysis)
-    {
-        if (verdict.Action == PolicyAction.Allow)
-        {
-            RememberPrepares(analysis);
-        }
-
-        return verdict;
-    }
-
+    /// <summary>EXECUTE runs what its PREPARE defined; a name the proxy never saw prepared is judged as SQL it cannot see.</summary>
     private PolicyVerdict JudgeExecutes(StatementPolicy policy, SqlAnalysis analysis)
     {
         var worst = PolicyVerdict.AllowByDefault;
         foreach (var statement in analysis.Statements.Where(s => s.IsExecute && s.PreparedName is not null))
         {
-            // An EXECUTE of a name the proxy never saw prepared fails on the server (26000); nothing runs.
-            if (_sqlPrepared.TryGetValue(statement.PreparedName!, out var prepared))
-            {
-                worst = Worst(worst, policy.Evaluate(_subject, prepared, _targetDefault));
-            }
+            var prepared = _prepared.GetValueOrDefault(statement.PreparedName!)
+                ?? UnknownStatement($"(EXECUTE of \"{statement.PreparedName}\", which the proxy did not see prepared)");
+            worst = Worst(worst, policy.Evaluate(_subject, prepared, _targetDefault));
         }
 
         return worst;
     }
 
-    /// <summary>SQL-level PREPARE: what EXECUTE of the name will run is the analysis of the PREPARE statement.</summary>
+    /// <summary>A SQL PREPARE that ran defines what a later EXECUTE (or Bind) of its name runs; a refused one defines nothing.</summary>
     private void RememberPrepares(SqlAnalysis analysis)
     {
         if (!analysis.Parsed)
@@ -353,14 +377,14 @@ internal sealed class StatementGuard
 
         foreach (var statement in analysis.Statements.Where(s => s.PreparedName is not null && !s.IsExecute))
         {
-            _sqlPrepared[statement.PreparedName!] = new SqlAnalysis(true, null, [statement]);
+            _prepared[statement.PreparedName!] = new SqlAnalysis(true, null, [statement]);
         }
     }
 
     /// <summary>Records every decision a rule made (and every refusal); logs the refusals. Plain default allows leave no trace beyond the statement.</summary>
     private PolicyVerdict Decide(PolicyVerdict verdict, string text)
     {
-        if (_held is { } held && held.Text == text)
+        if (_resuming)
         {
             // The held statement seen again after its decision: judged, logged and recorded the first time.
             return verdict;
@@ -391,7 +415,8 @@ internal sealed class StatementGuard
     private string StandInName(ErrorResponse refusal)
     {
         var number = Interlocked.Increment(ref _nextBlocked);
-        _pendingRejections[number] = refusal;
+        // The batch this message belongs to: the one its Sync (or, for a Query, the Query itself) ends.
+        _pendingRejections[number] = (_clientBatches + 1, refusal);
         return _marker + number.ToString(CultureInfo.InvariantCulture);
     }
 
@@ -420,7 +445,28 @@ internal sealed class StatementGuard
         }
 
         return long.TryParse(digits[..end], NumberStyles.None, CultureInfo.InvariantCulture, out var number)
-            && _pendingRejections.TryRemove(number, out var replacement) ? replacement : null;
+            && _pendingRejections.TryRemove(number, out var replacement) ? replacement.Error : null;
+    }
+
+    /// <summary>
+    /// A stand-in the server never rejected with its marker (it answered 25P02 in an aborted transaction, or skipped it
+    /// after an earlier error until Sync) is done with once its batch's ReadyForQuery passes.
+    /// </summary>
+    private void ForgetAnsweredBatches()
+    {
+        var answered = ++_serverBatches;
+        if (_pendingRejections.IsEmpty)
+        {
+            return;
+        }
+
+        foreach (var (number, pending) in _pendingRejections)
+        {
+            if (pending.Batch <= answered)
+            {
+                _pendingRejections.TryRemove(number, out _);
+            }
+        }
     }
 
     /// <summary>

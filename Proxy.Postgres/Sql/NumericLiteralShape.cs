@@ -20,6 +20,13 @@ internal static class NumericLiteralShape
     /// <summary>The shape of <paramref name="sql"/>, or null when it has no numeric constant (its shape is itself).</summary>
     public static string? Of(string sql)
     {
+        // Backslash escapes (E'' strings) and strings continued across a newline ('a'\n'b', one string to PostgreSQL)
+        // are where a scanner this small could lose track of what is inside a string: such texts get no shape.
+        if (sql.Contains('\\', StringComparison.Ordinal))
+        {
+            return null;
+        }
+
         StringBuilder? shape = null;
         var copiedUpTo = 0;
         var i = 0;
@@ -30,6 +37,11 @@ internal static class NumericLiteralShape
             {
                 case '\'':
                     i = SkipQuoted(sql, i, '\'', backslashEscapes: IsEscapeStringPrefix(sql, i));
+                    if (ContinuesOnNextLine(sql, i))
+                    {
+                        return null;
+                    }
+
                     continue;
                 case '"':
                     i = SkipQuoted(sql, i, '"', backslashEscapes: false);
@@ -106,6 +118,20 @@ internal static class NumericLiteralShape
         }
 
         return sql.Length;
+    }
+
+    /// <summary>A string constant followed by whitespace with a newline and another quote: PostgreSQL joins the two.</summary>
+    private static bool ContinuesOnNextLine(string sql, int afterQuote)
+    {
+        var sawNewline = false;
+        var i = afterQuote;
+        while (i < sql.Length && char.IsWhiteSpace(sql[i]))
+        {
+            sawNewline |= sql[i] is '\n' or '\r';
+            i++;
+        }
+
+        return sawNewline && i < sql.Length && sql[i] == '\'';
     }
 
     private static int SkipLineComment(string sql, int start)

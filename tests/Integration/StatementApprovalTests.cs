@@ -198,4 +198,35 @@ public sealed class StatementApprovalTests
         Assert.That(await running, Is.EqualTo(1), "both ran, in order, after the approval");
         await DropAsync("held_first");
     }
+
+    [Test]
+    public async Task A_held_statement_is_recorded_once_and_later_answers_stay_paired()
+    {
+        using var fixture = new HoopProxy.Tests.Unit.Recording.RecordingFixture();
+        var broker = new ApprovalBroker();
+        await using (var store = await fixture.OpenAsync())
+        {
+            await using (var proxy = await ProxyInstance.StartAsync(policies: new PolicySource(StatementPolicyTests.Load(Rules)), approvals: broker, recordings: store))
+            {
+                await using var connection = new NpgsqlConnection(proxy.ConnectionString());
+                await connection.OpenAsync();
+                await using var create = new NpgsqlCommand("CREATE TEMP TABLE once_recorded (x int)", connection);
+                var running = create.ExecuteNonQueryAsync();
+                var request = await WaitForRequestAsync(broker);
+                Assert.That(broker.Approve(request.Id, Dora, ApprovalScope.Once).Applied, Is.True);
+                await running;
+                await using var select = new NpgsqlCommand("SELECT 'after the approval'", connection);
+                Assert.That(await select.ExecuteScalarAsync(), Is.EqualTo("after the approval"));
+            }
+
+            var session = store.ListSessions().Single();
+            var records = store.OpenSession(session.SessionId).ReadRecords().ToList();
+            var statements = records.Where(r => r.EventType == "statement").ToList();
+            Assert.That(statements.Count(s => s.Fields!["text"]!.ToString().StartsWith("CREATE TEMP TABLE once_recorded", StringComparison.Ordinal)), Is.EqualTo(1));
+            var after = statements.Single(s => s.Fields!["text"]!.ToString() == "SELECT 'after the approval'");
+            var outcome = records.Single(r => r.EventType == "outcome" && r.Fields!["seq"]?.GetValue<long>() == after.Fields!["seq"]!.GetValue<long>());
+            Assert.That(outcome.Fields!["command"]!.ToString(), Is.EqualTo("SELECT 1"));
+            Assert.That(records.Where(r => r.EventType == "approval").Select(r => r.Fields!["status"]!.ToString()), Is.EqualTo(new[] { "requested", "approved" }));
+        }
+    }
 }

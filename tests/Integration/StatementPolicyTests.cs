@@ -165,7 +165,9 @@ public sealed class StatementPolicyTests
             "-c", "PREPARE look AS SELECT count(*) AS n FROM accounts",
             "-c", "EXECUTE look"], proxy.LibpqEnvironment());
         Assert.That(psql.StandardError, Does.Contain("protect-accounts"));
-        Assert.That(psql.StandardError, Does.Contain("prepared statement \"wipe\" does not exist"), "the blocked PREPARE never reached the server");
+        // The refused PREPARE defined nothing, so EXECUTE wipe names a statement the proxy never saw prepared:
+        // judged as SQL it cannot see, it is refused by the proxy too (rather than left to the server's 26000).
+        Assert.That(psql.StandardError.Split("statement blocked by policy rule").Length - 1, Is.EqualTo(2), psql.StandardError);
         Assert.That(psql.StandardOutput, Does.Contain(" n "));
         Assert.That(await AccountCountAsync(), Is.EqualTo(2));
     }
@@ -239,5 +241,29 @@ public sealed class StatementPolicyTests
             "-c", "SELECT 'still utf8 and conforming' AS fine"], proxy.LibpqEnvironment());
         Assert.That(switching.StandardError, Does.Contain("standard_conforming_strings must stay on"));
         Assert.That(switching.StandardOutput, Does.Contain("still utf8 and conforming"), "the refused SET changed nothing");
+    }
+
+    [Test]
+    public async Task An_execute_of_a_name_the_proxy_never_saw_prepared_is_judged_as_sql_it_cannot_see()
+    {
+        await using var proxy = await StartAsync();
+        var psql = await ExternalProcess.RunAsync("psql", ["-X", "-c", "EXECUTE never_prepared"], proxy.LibpqEnvironment());
+        Assert.That(psql.StandardError, Does.Contain("statement blocked by policy rule"), psql.Combined);
+    }
+
+    [Test]
+    public async Task A_bind_larger_than_the_proxy_inspects_passes_its_statement_was_judged_at_parse()
+    {
+        var bigValue = new byte[2 * 1024 * 1024];
+        Random.Shared.NextBytes(bigValue);
+        foreach (var policies in new[] { new PolicySource(StatementPolicy.Empty), new PolicySource(Load(IssueRules)) })
+        {
+            await using var proxy = await ProxyInstance.StartAsync(policies: policies);
+            await using var connection = new NpgsqlConnection(proxy.ConnectionString());
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand("SELECT length($1)", connection);
+            command.Parameters.AddWithValue(bigValue);
+            Assert.That(await command.ExecuteScalarAsync(), Is.EqualTo(bigValue.Length), $"{policies.Current.Rules.Count} rules");
+        }
     }
 }

@@ -112,4 +112,16 @@ public sealed class PolicyCorpusTests
         Assert.That(allowList.Evaluate(Alice, Analyzer.Analyze("SELECT * FROM accounts"), PolicyAction.Block).Action, Is.EqualTo(PolicyAction.Allow));
         Assert.That(allowList.Evaluate(Alice, Analyzer.Analyze("UPDATE accounts SET balance = 0"), PolicyAction.Block).Action, Is.EqualTo(PolicyAction.Block));
     }
+
+    [Test]
+    public void Dynamic_sql_is_held_by_a_review_rule_when_no_block_rule_applies()
+    {
+        var reviewOnly = StatementPolicyTests.Load("""
+            { "Policies": [ { "Name": "deletes-need-approval", "Action": "Review", "Approvers": [ "dba" ], "Match": { "Commands": [ "DELETE" ] } } ] }
+            """);
+        foreach (var sql in new[] { "DO $$ BEGIN EXECUTE 'DELETE FROM t'; END $$", "SELECT dblink_exec('x', 'DELETE FROM t')" })
+        {
+            Assert.That(reviewOnly.Evaluate(Alice, Analyzer.Analyze(sql), PolicyAction.Allow).Action, Is.EqualTo(PolicyAction.Review), sql);
+        }
+    }
 }
