@@ -11,24 +11,25 @@ public sealed class IbanDetector : IDetector
 
     public bool TryFindNext(ReadOnlySpan<char> text, int startAt, out TextMatch match)
     {
-        // An IBAN starts with two letters then two digits: find digit pairs and look back at the letters.
+        // An IBAN starts with two letters then two digits: its check digits start a run of digits right after the
+        // country code, so only digit-run starts need a look back at the letters.
         int from = startAt + 2;
         while (from < text.Length)
         {
-            int digit = NumberBoundaries.IndexOfDigit(text, from);
-            if (digit < 0)
+            int checkDigits = NumberBoundaries.NextDigitRunStart(text, from);
+            if (checkDigits < 0)
             {
                 break;
             }
 
-            int start = digit - 2;
+            int start = checkDigits - 2;
             if (TryMatchAt(text, start, out int end))
             {
                 match = new TextMatch(start, end - start);
                 return true;
             }
 
-            from = digit + 1;
+            from = NumberBoundaries.SkipDigits(text, checkDigits);
         }
 
         match = default;

@@ -10,8 +10,8 @@ namespace HoopProxy.Postgres.Masking;
 /// </summary>
 internal static class NumberBoundaries
 {
-    // SearchValues rather than IndexOfAnyInRange('0', '9'): measured, the generic range search allocated on every
-    // call in this build, and the scan must not allocate.
+    // SearchValues rather than IndexOfAnyInRange('0', '9'): the no-match allocation test caught the range search
+    // allocating about 80 B per call (cause not investigated), and the scan must not allocate.
     private static readonly SearchValues<char> AsciiDigits = SearchValues.Create("0123456789");
 
     /// <summary>The index of the first ASCII digit at or after <paramref name="from"/>, or -1.</summary>
