@@ -53,13 +53,14 @@ public sealed class ApprovalBroker
         };
         var pending = new Pending(request);
         _pending[request.Id] = pending;
+        // Announced before the timer can fire, so the log never shows a timeout before its request.
+        Changed?.Invoke(request, null);
         pending.Timeout = _time.CreateTimer(_ => Finish(request.Id, new ApprovalDecision
         {
             Outcome = ApprovalOutcome.TimedOut,
             Reason = $"no approver decided within {timeout}",
             DecidedAt = _time.GetUtcNow(),
         }), null, timeout, Timeout.InfiniteTimeSpan);
-        Changed?.Invoke(request, null);
         return (request, pending.Decision.Task);
     }
 

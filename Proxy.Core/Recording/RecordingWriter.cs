@@ -84,8 +84,15 @@ internal sealed partial class RecordingWriter : IAsyncDisposable
         var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {
-            Run();
-            finished.SetResult();
+            try
+            {
+                Run();
+            }
+            finally
+            {
+                // Whatever happened, disposal must not wait for a thread that is gone.
+                finished.TrySetResult();
+            }
         })
         {
             IsBackground = true,

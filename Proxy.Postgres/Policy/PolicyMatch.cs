@@ -92,8 +92,12 @@ public sealed record RelationPattern(string Schema, string? Name)
         var dot = text.IndexOf('.', StringComparison.Ordinal);
         // An unqualified rule entry means the schema the parser assumes for unqualified statements: public.
         var (schema, name) = dot < 0 ? ("public", text) : (text[..dot], text[(dot + 1)..]);
-        return new RelationPattern(schema, name == "*" ? null : name);
+        return new RelationPattern(Identifier(schema), name == "*" ? null : Identifier(name));
     }
+
+    /// <summary>As PostgreSQL stores a name: unquoted folded to lower case ("public.Accounts" is public.accounts), "Quoted" kept.</summary>
+    private static string Identifier(string part) =>
+        part.Length >= 2 && part[0] == '"' && part[^1] == '"' ? part[1..^1].Replace("\"\"", "\"", StringComparison.Ordinal) : part.ToLowerInvariant();
 
     public bool MatchesAny(IReadOnlyList<string> relations)
     {

@@ -71,8 +71,6 @@ public sealed class RelayEdits
 
     internal bool IsEmpty => _edits.Count == 0;
 
-    internal bool HasReplacements { get; private set; }
-
     internal IReadOnlyList<Edit> Pending => _edits;
 
     internal ReadOnlyMemory<byte> ReplacementBytes(Edit edit) => _replacements.WrittenMemory.Slice(edit.ReplacementOffset, edit.ReplacementLength);
@@ -93,7 +91,6 @@ public sealed class RelayEdits
             // The replacement goes first among what the message raised: its events describe what the peer got.
             _edits.RemoveAt(i);
             _edits.Insert(first, edit with { Start = start, End = end, ReplacementLength = _replacements.WrittenCount - edit.ReplacementOffset });
-            HasReplacements = true;
         }
 
         _unplaced = 0;
@@ -106,6 +103,5 @@ public sealed class RelayEdits
         _replacements.ResetWrittenCount();
         _unplaced = 0;
         _replacementStart = -1;
-        HasReplacements = false;
     }
 }

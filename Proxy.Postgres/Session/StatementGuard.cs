@@ -46,6 +46,8 @@ internal sealed class StatementGuard
     private long _nextBlocked;
     private volatile string? _encodingProblem;
     private string? _serverEncoding = "UTF8";
+    private string? _clientEncoding;
+    private bool _conformingStrings = true;
     private readonly Dictionary<string, DateTimeOffset> _approvedForSession = new(StringComparer.Ordinal);
     private volatile HeldStatement? _held;
 
@@ -87,9 +89,6 @@ internal sealed class StatementGuard
 
     /// <summary>False while the rules in force could not refuse anything (none, and the target allows by default): no statement needs reading.</summary>
     public bool Enforcing => _policies.Current.Rules.Count > 0 || _targetDefault != PolicyAction.Allow;
-
-    /// <summary>Statements blocked so far (for logs and the disconnect event).</summary>
-    public long BlockedCount => Interlocked.Read(ref _nextBlocked);
 
     /// <summary>Raised for each decision that is not a plain allow, with the statement text: the session logs it.</summary>
     public Action<PolicyVerdict, string>? Decided { get; init; }
@@ -480,13 +479,22 @@ internal sealed class StatementGuard
             case "server_encoding":
                 _serverEncoding = value;
                 break;
-            case "client_encoding" when !SessionEncodings.IsSafeClientEncoding(value, _serverEncoding):
-                _encodingProblem = $"the session's client_encoding is {value}; the proxy only judges statements sent in UTF8, so it refuses them";
+            case "client_encoding":
+                _clientEncoding = value;
                 break;
-            case "standard_conforming_strings" when !string.Equals(value, "on", StringComparison.OrdinalIgnoreCase):
-                _encodingProblem = "the session's standard_conforming_strings is off; the proxy refuses statements it could read differently from the server";
+            case "standard_conforming_strings":
+                _conformingStrings = string.Equals(value, "on", StringComparison.OrdinalIgnoreCase);
                 break;
+            default:
+                return;
         }
+
+        // Both encodings are re-checked whenever either is reported: the server reports client_encoding first.
+        _encodingProblem = !_conformingStrings
+            ? "the session's standard_conforming_strings is off; the proxy refuses statements it could read differently from the server"
+            : _clientEncoding is { } client && !SessionEncodings.IsSafeClientEncoding(client, _serverEncoding)
+                ? $"the session's client_encoding is {client}; the proxy only judges statements sent in UTF8, so it refuses them"
+                : null;
     }
 
     private static PolicyVerdict Worst(PolicyVerdict a, PolicyVerdict b) => b.Action > a.Action ? b : a;
