@@ -32,6 +32,25 @@ public sealed class TestCluster
         Pooling = false,
     }.ConnectionString;
 
+    /// <summary>Whether a table exists on the server, asked directly (not through a proxy).</summary>
+    public static async Task<bool> TableExistsAsync(string name)
+    {
+        await using var direct = new Npgsql.NpgsqlConnection(DirectConnectionString());
+        await direct.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("SELECT to_regclass($1) IS NOT NULL", direct);
+        command.Parameters.AddWithValue(name);
+        return (bool)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Drops a table a test made, directly on the server.</summary>
+    public static async Task DropTableAsync(string name)
+    {
+        await using var direct = new Npgsql.NpgsqlConnection(DirectConnectionString());
+        await direct.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand($"DROP TABLE IF EXISTS {name}", direct);
+        await command.ExecuteNonQueryAsync();
+    }
+
     [OneTimeSetUp]
     public async Task StartAsync()
     {

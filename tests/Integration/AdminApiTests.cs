@@ -138,28 +138,11 @@ public sealed class AdminApiTests
         ExternalProcess.RunAsync("dotnet", [HoopproxyDll, .. arguments], new Dictionary<string, string> { [ApprovalsCommand.TokenVariable] = tokenVariable },
             timeout: TimeSpan.FromMinutes(1));
 
-    private static async Task<bool> TableExistsAsync(string name)
-    {
-        await using var direct = new NpgsqlConnection(TestCluster.DirectConnectionString());
-        await direct.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT to_regclass($1) IS NOT NULL", direct);
-        command.Parameters.AddWithValue(name);
-        return (bool)(await command.ExecuteScalarAsync())!;
-    }
-
-    private static async Task DropAsync(string name)
-    {
-        await using var direct = new NpgsqlConnection(TestCluster.DirectConnectionString());
-        await direct.OpenAsync();
-        await using var command = new NpgsqlCommand($"DROP TABLE IF EXISTS {name}", direct);
-        await command.ExecuteNonQueryAsync();
-    }
-
     [Test]
     public async Task Psql_waits_until_an_approver_lists_and_approves_the_request_with_the_cli()
     {
         const string table = "t_admin_approved";
-        await DropAsync(table);
+        await TestCluster.DropTableAsync(table);
         await using var setup = await Setup.StartAsync();
         var psql = ExternalProcess.RunAsync("psql", ["-X", "-c", $"CREATE TABLE {table} (x int)"], setup.Proxy.LibpqEnvironment());
         var request = await setup.WaitForRequestAsync();
@@ -190,16 +173,16 @@ public sealed class AdminApiTests
         Assert.That(result.ExitCode, Is.Zero, result.Combined);
         Assert.That(result.StandardError, Does.Contain($"statement held for approval: request {request.Id}"));
         Assert.That(result.StandardOutput, Does.Contain("CREATE TABLE"));
-        Assert.That(await TableExistsAsync(table), Is.True);
+        Assert.That(await TestCluster.TableExistsAsync(table), Is.True);
         Assert.That(setup.Broker.PendingRequests, Is.Empty);
-        await DropAsync(table);
+        await TestCluster.DropTableAsync(table);
     }
 
     [Test]
     public async Task A_denial_through_the_cli_reaches_the_client_as_42501_with_the_reason()
     {
         const string table = "t_admin_denied";
-        await DropAsync(table);
+        await TestCluster.DropTableAsync(table);
         await using var setup = await Setup.StartAsync();
         await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(setup.Proxy.ConnectionString()) { IncludeErrorDetail = true }.ConnectionString);
         await connection.OpenAsync();
@@ -215,14 +198,14 @@ public sealed class AdminApiTests
         var error = await Assert.ThrowsAsync<PostgresException>(() => running);
         Assert.That((error!.SqlState, error.MessageText), Is.EqualTo(("42501", $"statement denied by dora (request {request.Id})")));
         Assert.That(error.Detail, Is.EqualTo("not during business hours"));
-        Assert.That(await TableExistsAsync(table), Is.False);
+        Assert.That(await TestCluster.TableExistsAsync(table), Is.False);
     }
 
     [Test]
     public async Task Self_approval_outsiders_bad_tokens_unknown_ids_and_bad_bodies_are_refused_and_decide_nothing()
     {
         const string table = "t_admin_refused";
-        await DropAsync(table);
+        await TestCluster.DropTableAsync(table);
         await using var setup = await Setup.StartAsync();
         await using var connection = new NpgsqlConnection(setup.Proxy.ConnectionString());
         await connection.OpenAsync();
@@ -278,23 +261,23 @@ public sealed class AdminApiTests
         Assert.That((await anonymous.GetAsync("v1/health")).StatusCode, Is.EqualTo(HttpStatusCode.OK), "health needs no token");
         Assert.That(setup.Broker.PendingRequests.Select(r => r.Id), Is.EqualTo(new[] { request.Id }), "none of that decided anything");
         Assert.That(running.IsCompleted, Is.False);
-        Assert.That(await TableExistsAsync(table), Is.False);
+        Assert.That(await TestCluster.TableExistsAsync(table), Is.False);
 
         var approved = await dora.PostAsJsonAsync(approvePath, new { scope = "session", window = "00:10:00" });
         Assert.That(approved.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That((string?)JsonNode.Parse(await approved.Content.ReadAsStringAsync())!["message"], Is.EqualTo($"{request.Id} approved by dora"));
         await running;
-        Assert.That(await TableExistsAsync(table), Is.True);
+        Assert.That(await TestCluster.TableExistsAsync(table), Is.True);
         var again = await dora.PostAsync(approvePath, null);
         Assert.That(again.StatusCode, Is.EqualTo(HttpStatusCode.NotFound), "a decided request is gone");
-        await DropAsync(table);
+        await TestCluster.DropTableAsync(table);
     }
 
     [Test]
     public async Task The_host_built_from_a_configuration_with_an_admin_section_holds_statements_for_its_admin_api()
     {
         const string table = "t_admin_host";
-        await DropAsync(table);
+        await TestCluster.DropTableAsync(table);
         var directory = Path.Combine(Path.GetTempPath(), "hoopproxy-admin-host-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(directory);
         var configFile = Path.Combine(directory, "hoopproxy.json");

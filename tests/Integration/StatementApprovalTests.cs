@@ -42,27 +42,10 @@ public sealed class StatementApprovalTests
         return request!;
     }
 
-    private static async Task<bool> TableExistsAsync(string name)
-    {
-        await using var direct = new NpgsqlConnection(TestCluster.DirectConnectionString());
-        await direct.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT to_regclass($1) IS NOT NULL", direct);
-        command.Parameters.AddWithValue(name);
-        return (bool)(await command.ExecuteScalarAsync())!;
-    }
-
-    private static async Task DropAsync(string name)
-    {
-        await using var direct = new NpgsqlConnection(TestCluster.DirectConnectionString());
-        await direct.OpenAsync();
-        await using var command = new NpgsqlCommand($"DROP TABLE IF EXISTS {name}", direct);
-        await command.ExecuteNonQueryAsync();
-    }
-
     [Test]
     public async Task Psql_waits_with_a_notice_naming_the_request_and_the_statement_runs_once_approved()
     {
-        await DropAsync("approved_table");
+        await TestCluster.DropTableAsync("approved_table");
         var (proxy, broker) = await StartAsync();
         await using var _ = proxy;
         var psql = ExternalProcess.RunAsync("psql", ["-X", "-c", "CREATE TABLE approved_table (x int)", "-c", "SELECT 'after' AS marker"], proxy.LibpqEnvironment());
@@ -70,7 +53,7 @@ public sealed class StatementApprovalTests
 
         Assert.That((request.Requester, request.Rule, request.Statement), Is.EqualTo((ProxyInstance.UserName, "ddl-needs-approval", "CREATE TABLE approved_table (x int)")));
         Assert.That(psql.IsCompleted, Is.False, "psql waits");
-        Assert.That(await TableExistsAsync("approved_table"), Is.False, "nothing ran before the approval");
+        Assert.That(await TestCluster.TableExistsAsync("approved_table"), Is.False, "nothing ran before the approval");
 
         var selfApproval = broker.Approve(request.Id, new ApproverIdentity(ProxyInstance.UserName, ["dba"]), ApprovalScope.Once);
         Assert.That((selfApproval.Applied, selfApproval.Error), Is.EqualTo((false, ApprovalActionError.Forbidden)), "nobody approves their own request");
@@ -82,8 +65,8 @@ public sealed class StatementApprovalTests
         Assert.That(result.ExitCode, Is.Zero, result.Combined);
         Assert.That(result.StandardError, Does.Contain($"statement held for approval: request {request.Id}"));
         Assert.That(result.StandardOutput, Does.Contain("CREATE TABLE").And.Contain("after"));
-        Assert.That(await TableExistsAsync("approved_table"), Is.True);
-        await DropAsync("approved_table");
+        Assert.That(await TestCluster.TableExistsAsync("approved_table"), Is.True);
+        await TestCluster.DropTableAsync("approved_table");
     }
 
     [Test]
@@ -101,7 +84,7 @@ public sealed class StatementApprovalTests
         var error = await Assert.ThrowsAsync<PostgresException>(() => running);
         Assert.That((error!.SqlState, error.MessageText), Is.EqualTo(("42501", $"statement denied by dora (request {request.Id})")));
         Assert.That(error.Detail, Is.EqualTo("not during business hours"));
-        Assert.That(await TableExistsAsync("denied_table"), Is.False);
+        Assert.That(await TestCluster.TableExistsAsync("denied_table"), Is.False);
         await using var next = new NpgsqlCommand("SELECT 41 + 1", connection);
         Assert.That(await next.ExecuteScalarAsync(), Is.EqualTo(42));
     }
@@ -137,7 +120,7 @@ public sealed class StatementApprovalTests
         Assert.That(error!.InnerException, Is.TypeOf<PostgresException>().With.Property(nameof(PostgresException.SqlState)).EqualTo("57014"));
         Assert.That(broker.PendingRequests, Is.Empty, "withdrawn");
         Assert.That(broker.Approve(request.Id, Dora, ApprovalScope.Once).Error, Is.EqualTo(ApprovalActionError.NotFound), "too late to approve");
-        Assert.That(await TableExistsAsync("cancelled_table"), Is.False);
+        Assert.That(await TestCluster.TableExistsAsync("cancelled_table"), Is.False);
     }
 
     [Test]
@@ -154,7 +137,7 @@ public sealed class StatementApprovalTests
         Assert.That(async () => await abandoned, Throws.InstanceOf<Exception>(), "closing the connection breaks the command waiting on it");
 
         Assert.That(await Poll.UntilAsync(() => Task.FromResult(broker.PendingRequests.Count == 0), TimeSpan.FromSeconds(10)), Is.True);
-        Assert.That(await TableExistsAsync("abandoned_table"), Is.False);
+        Assert.That(await TestCluster.TableExistsAsync("abandoned_table"), Is.False);
     }
 
     [Test]
@@ -177,7 +160,7 @@ public sealed class StatementApprovalTests
     [Test]
     public async Task Statements_pipelined_behind_a_held_one_wait_for_its_decision()
     {
-        await DropAsync("held_first");
+        await TestCluster.DropTableAsync("held_first");
         var (proxy, broker) = await StartAsync();
         await using var _ = proxy;
         await using var connection = new NpgsqlConnection(proxy.ConnectionString());
@@ -196,7 +179,7 @@ public sealed class StatementApprovalTests
         Assert.That(running.IsCompleted, Is.False, "the INSERT behind it waits too");
         Assert.That(broker.Approve(request.Id, Dora, ApprovalScope.Once).Applied, Is.True);
         Assert.That(await running, Is.EqualTo(1), "both ran, in order, after the approval");
-        await DropAsync("held_first");
+        await TestCluster.DropTableAsync("held_first");
     }
 
     [Test]
