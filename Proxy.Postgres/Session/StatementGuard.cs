@@ -36,7 +36,15 @@ internal sealed class StatementGuard
     private readonly RelayEdits _serverEdits;
     private readonly string _marker;
     /// <summary>What each prepared statement of the session runs (SQL PREPARE and protocol Parse share the server's namespace).</summary>
-    private readonly Dictionary<string, SqlAnalysis> _prepared = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PreparedStatement> _prepared = new(StringComparer.Ordinal);
+
+    /// <summary>What a prepared statement runs, and its verdict under the rules of <see cref="RulesVersion"/> (a Bind re-uses it until they change).</summary>
+    private sealed class PreparedStatement(SqlAnalysis analysis)
+    {
+        public SqlAnalysis Analysis { get; } = analysis;
+        public int RulesVersion { get; set; }
+        public PolicyVerdict? Verdict { get; set; }
+    }
 
     /// <summary>Query, Sync and FunctionCall messages sent (client side) and ReadyForQuery seen (server side): a stand-in's batch is over when its ReadyForQuery passed.</summary>
     private long _clientBatches;
@@ -132,16 +140,15 @@ internal sealed class StatementGuard
                 else if (!IsHolding)
                 {
                     // Protocol and SQL prepared statements share one namespace on the server, and here.
-                    _prepared[parse.StatementName] = parsed.Analysis;
+                    _prepared[parse.StatementName] = new PreparedStatement(parsed.Analysis);
                 }
 
                 break;
             case FrontendMessageCode.Bind when Enforcing && Bind.TryParse(body, out var bind):
                 // A statement prepared before the rules changed is judged again each time it is bound: a rule added
                 // since blocks it here. (Review is asked once, at Parse: an approved statement is not held again.)
-                var bound = _prepared.GetValueOrDefault(bind.StatementName) ?? UnknownStatement($"(bind of statement \"{bind.StatementName}\" prepared while no rule was in force)");
-                var boundText = bound.Statements.Count == 1 ? bound.Statements[0].Text : "";
-                if (Judge(boundText, bound, recordDecision: false) is { Action: PolicyAction.Block } nowBlocked)
+                var (boundText, boundVerdict) = JudgeBind(bind.StatementName);
+                if (boundVerdict is { Action: PolicyAction.Block } nowBlocked)
                 {
                     Decide(nowBlocked, boundText);
                     Bind.Write(_clientEdits.ReplaceMessage(), bind.PortalName, StandInName(Refusal(nowBlocked)), [], [], []);
@@ -165,6 +172,29 @@ internal sealed class StatementGuard
                 EndBatchUnlessHeld();
                 break;
         }
+    }
+
+    /// <summary>
+    /// The verdict for binding a prepared statement: judged once per rules version (a statement bound thousands of
+    /// times costs a lookup each time); one the proxy never saw prepared is judged as SQL it cannot see.
+    /// </summary>
+    private (string Text, PolicyVerdict Verdict) JudgeBind(string statementName)
+    {
+        if (!_prepared.TryGetValue(statementName, out var prepared))
+        {
+            var unknown = UnknownStatement($"(bind of statement \"{statementName}\" prepared while no rule was in force)");
+            return (unknown.Statements[0].Text, Judge(unknown.Statements[0].Text, unknown, recordDecision: false));
+        }
+
+        var text = prepared.Analysis.Statements.Count == 1 ? prepared.Analysis.Statements[0].Text : "";
+        var version = _policies.Version;
+        if (prepared.Verdict is null || prepared.RulesVersion != version || _encodingProblem is not null)
+        {
+            prepared.Verdict = Judge(text, prepared.Analysis, recordDecision: false);
+            prepared.RulesVersion = version;
+        }
+
+        return (text, prepared.Verdict);
     }
 
     /// <summary>Counts a message that the server answers with ReadyForQuery, once it is forwarded (a held one is seen again).</summary>
@@ -358,7 +388,7 @@ internal sealed class StatementGuard
         var worst = PolicyVerdict.AllowByDefault;
         foreach (var statement in analysis.Statements.Where(s => s.IsExecute && s.PreparedName is not null))
         {
-            var prepared = _prepared.GetValueOrDefault(statement.PreparedName!)
+            var prepared = _prepared.GetValueOrDefault(statement.PreparedName!)?.Analysis
                 ?? UnknownStatement($"(EXECUTE of \"{statement.PreparedName}\", which the proxy did not see prepared)");
             worst = Worst(worst, policy.Evaluate(_subject, prepared, _targetDefault));
         }
@@ -376,7 +406,7 @@ internal sealed class StatementGuard
 
         foreach (var statement in analysis.Statements.Where(s => s.PreparedName is not null && !s.IsExecute))
         {
-            _prepared[statement.PreparedName!] = new SqlAnalysis(true, null, [statement]);
+            _prepared[statement.PreparedName!] = new PreparedStatement(new SqlAnalysis(true, null, [statement]));
         }
     }
 
