@@ -131,16 +131,16 @@ internal sealed class StatementGuard
 
                 EndBatchUnlessHeld();
                 break;
-            case FrontendMessageCode.Parse when statement is { } parsed && Parse.TryParse(body, out var parse):
+            case FrontendMessageCode.Parse when statement is { StatementName: { } statementName } parsed:
                 if (Pass(parsed.Text, parsed.Analysis) is { } parseRefusal)
                 {
-                    _prepared.Remove(parse.StatementName);
-                    Protocol.Frontend.Parse.Write(_clientEdits.ReplaceMessage(), parse.StatementName, StandIn(parseRefusal), []);
+                    _prepared.Remove(statementName);
+                    Protocol.Frontend.Parse.Write(_clientEdits.ReplaceMessage(), statementName, StandIn(parseRefusal), []);
                 }
                 else if (!IsHolding)
                 {
                     // Protocol and SQL prepared statements share one namespace on the server, and here.
-                    _prepared[parse.StatementName] = new PreparedStatement(parsed.Analysis);
+                    _prepared[statementName] = new PreparedStatement(parsed.Analysis);
                 }
 
                 break;

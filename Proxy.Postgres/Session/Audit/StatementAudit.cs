@@ -63,8 +63,8 @@ internal sealed class StatementAudit
             case FrontendMessageCode.Query when statement is { } query:
                 OnQuery(query);
                 break;
-            case FrontendMessageCode.Parse when statement is { } parsed && Parse.TryParse(body, out var parse):
-                _prepared[parse.StatementName] = new PreparedText(parsed.Text, parsed.Utf8Length, parsed.Analysis);
+            case FrontendMessageCode.Parse when statement is { StatementName: { } statementName } parsed:
+                _prepared[statementName] = new PreparedText(parsed.Text, parsed.Utf8Length, parsed.Analysis);
                 break;
             case FrontendMessageCode.Bind when Bind.TryParse(body, out var bind):
                 _portals[bind.PortalName] = new BoundPortal(bind.StatementName, _prepared.GetValueOrDefault(bind.StatementName),
