@@ -5,6 +5,7 @@ using HoopProxy.Core.Networking;
 using HoopProxy.Core.Recording;
 using HoopProxy.Postgres;
 using HoopProxy.Postgres.Configuration;
+using HoopProxy.Postgres.Masking.Rules;
 using HoopProxy.Postgres.Policy;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -18,9 +19,9 @@ public sealed class PostgresProxyService : IHostedService, IAsyncDisposable
     private readonly TcpConnectionListener _listener;
 
     public PostgresProxyService(PostgresProxyOptions options, UserDirectory users, ILoggerFactory loggerFactory, RecordingStore? recordings = null,
-        PolicySource? policies = null, ApprovalBroker? approvals = null)
+        PolicySource? policies = null, ApprovalBroker? approvals = null, MaskingPolicy? masking = null)
     {
-        _handler = new PostgresConnectionHandler(options, users, loggerFactory, recordings, policies, approvals);
+        _handler = new PostgresConnectionHandler(options, users, loggerFactory, recordings, policies, approvals, masking);
         _listener = new TcpConnectionListener("postgres", options.Listen, options.Limits, _handler, loggerFactory.CreateLogger("HoopProxy.Listener"));
     }
 

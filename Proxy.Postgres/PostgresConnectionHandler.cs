@@ -8,6 +8,7 @@ using HoopProxy.Postgres.Protocol;
 using HoopProxy.Postgres.Protocol.Backend;
 using HoopProxy.Postgres.Session;
 using HoopProxy.Core.Approvals;
+using HoopProxy.Postgres.Masking.Rules;
 using HoopProxy.Postgres.Policy;
 using HoopProxy.Postgres.Sql;
 using Microsoft.Extensions.Logging;
@@ -24,7 +25,7 @@ public sealed class PostgresConnectionHandler : IConnectionHandler, IDisposable
     /// <param name="policies">The statement policy in force; null when no statement is judged.</param>
     /// <param name="approvals">Where Review statements wait for a decision; null refuses them.</param>
     public PostgresConnectionHandler(PostgresProxyOptions options, UserDirectory users, ILoggerFactory loggerFactory, RecordingStore? recordings = null,
-        PolicySource? policies = null, ApprovalBroker? approvals = null)
+        PolicySource? policies = null, ApprovalBroker? approvals = null, MaskingPolicy? masking = null)
     {
         _logger = loggerFactory.CreateLogger("HoopProxy.Postgres");
         _context = new PostgresSessionContext(
@@ -37,7 +38,10 @@ public sealed class PostgresConnectionHandler : IConnectionHandler, IDisposable
             new SqlAnalyzer(),
             policies,
             approvals,
-            $"postgres@{options.Listen}");
+            $"postgres@{options.Listen}")
+        {
+            Masking = masking is { Rules.Count: > 0 } ? masking : null,
+        };
     }
 
     public CancelRegistry CancelRegistry => _context.CancelRegistry;

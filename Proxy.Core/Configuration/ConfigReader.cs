@@ -125,4 +125,16 @@ public static class ConfigReader
     }
 
     public static string Path(IConfigurationSection section, string key) => $"{section.Path}:{key}";
+
+    /// <summary>A misspelt key ("Command" for "Commands") would silently widen a rule; refuse every key not in <paramref name="known"/>.</summary>
+    public static void RejectUnknownKeys(this IConfigurationSection section, IReadOnlyCollection<string> known)
+    {
+        foreach (var child in section.GetChildren())
+        {
+            if (!known.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                throw new ConfigurationException(child.Path, $"is not a known key here; expected one of {string.Join(", ", known)}");
+            }
+        }
+    }
 }

@@ -37,7 +37,7 @@ public sealed record AdminOptions(IPEndPoint Listen, IReadOnlyList<ApproverCrede
     /// <summary>Reads and validates the section; every error names its key.</summary>
     public static AdminOptions FromConfiguration(IConfigurationSection section)
     {
-        RejectUnknownKeys(section, SectionKeys);
+        section.RejectUnknownKeys(SectionKeys);
         var listen = section.EndPoint("Listen");
         var allowRemote = section.Bool("AllowRemote", false);
         if (!allowRemote && !IPAddress.IsLoopback(listen.Address))
@@ -49,7 +49,7 @@ public sealed record AdminOptions(IPEndPoint Listen, IReadOnlyList<ApproverCrede
         var approvers = new List<ApproverCredential>();
         foreach (var entry in section.GetSection("Approvers").GetChildren())
         {
-            RejectUnknownKeys(entry, ApproverKeys);
+            entry.RejectUnknownKeys(ApproverKeys);
             var credential = new ApproverCredential(entry.Key, ReadTokenDigest(entry), entry.StringList("Groups"));
             var twin = approvers.FirstOrDefault(a => CryptographicOperations.FixedTimeEquals(a.TokenSha256, credential.TokenSha256));
             if (twin is not null)
@@ -102,18 +102,6 @@ public sealed record AdminOptions(IPEndPoint Listen, IReadOnlyList<ApproverCrede
         }
 
         return ApproverCredential.Digest(token);
-    }
-
-    /// <summary>A misspelt key ("Approver", "Groupes") would silently leave someone without rights, or the API open wider than meant.</summary>
-    private static void RejectUnknownKeys(IConfigurationSection section, string[] known)
-    {
-        foreach (var child in section.GetChildren())
-        {
-            if (!known.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
-            {
-                throw new ConfigurationException(child.Path, $"is not a known key here; expected one of {string.Join(", ", known)}");
-            }
-        }
     }
 }
 

@@ -3,6 +3,7 @@ using HoopProxy.Core.Identity;
 using HoopProxy.Core.Recording;
 using HoopProxy.Host.Admin;
 using HoopProxy.Postgres.Configuration;
+using HoopProxy.Postgres.Masking.Rules;
 using HoopProxy.Postgres.Policy;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
@@ -25,6 +26,9 @@ public sealed record ProxyConfiguration(PostgresProxyOptions? Postgres, UserDire
     /// rules hold statements for a decision; without it Review statements are refused.
     /// </summary>
     public AdminOptions? Admin { get; init; }
+
+    /// <summary>The <c>Masking</c> list (with custom detectors from <c>MaskingDetectors</c>); null when nothing is masked.</summary>
+    public MaskingPolicy? Masking { get; init; }
 
     /// <summary><c>Logging:LogLevel:Default</c>; Information unless set.</summary>
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
@@ -73,6 +77,9 @@ public sealed record ProxyConfiguration(PostgresProxyOptions? Postgres, UserDire
             Recording = RecordingOptions.FromConfiguration(configuration.GetSection("Recording"), baseDirectory),
             Policies = judged ? PolicyConfiguration.FromConfiguration(policies) : null,
             Admin = admin.Exists() ? AdminOptions.FromConfiguration(admin) : null,
+            Masking = configuration.GetSection("Masking").Exists() || configuration.GetSection("MaskingDetectors").Exists()
+                ? MaskingConfiguration.FromConfiguration(configuration.GetSection("Masking"), configuration.GetSection("MaskingDetectors"), baseDirectory)
+                : null,
         };
     }
 }

@@ -20,7 +20,7 @@ public static class PolicyConfiguration
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in policies.GetChildren().OrderBy(c => int.TryParse(c.Key, out var i) ? i : int.MaxValue))
         {
-            RejectUnknownKeys(entry, RuleKeys);
+            entry.RejectUnknownKeys(RuleKeys);
             var rule = ReadRule(entry);
             if (!names.Add(rule.Name))
             {
@@ -62,7 +62,7 @@ public static class PolicyConfiguration
 
     private static PolicyMatch ReadMatch(IConfigurationSection match)
     {
-        RejectUnknownKeys(match, MatchKeys);
+        match.RejectUnknownKeys(MatchKeys);
         var pattern = match.OptionalString("Pattern");
         return new PolicyMatch
         {
@@ -108,16 +108,4 @@ public static class PolicyConfiguration
 
     private static bool? OptionalBool(IConfigurationSection section, string key) =>
         section[key] is null ? null : section.Bool(key, false);
-
-    /// <summary>A misspelt key ("Command" for "Commands") would silently widen a rule to every statement; refuse it.</summary>
-    private static void RejectUnknownKeys(IConfigurationSection section, string[] known)
-    {
-        foreach (var child in section.GetChildren())
-        {
-            if (!known.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
-            {
-                throw new ConfigurationException(child.Path, $"is not a known key here; expected one of {string.Join(", ", known)}");
-            }
-        }
-    }
 }

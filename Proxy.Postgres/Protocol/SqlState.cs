@@ -21,4 +21,5 @@ public static class SqlState
     public const string UndefinedColumn = "42703";
     public const string QueryCanceled = "57014";
     public const string InvalidSqlStatementName = "26000";
+    public const string SystemError = "58000";
 }

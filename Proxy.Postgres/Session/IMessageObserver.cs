@@ -21,8 +21,20 @@ public interface IMessageObserver
     bool OnMessage(byte code, in ReadOnlySequence<byte> body);
 
     /// <summary>
-    /// A wanted message is larger than the relay can hold whole. True streams it through unseen (before
-    /// <see cref="OnMessageStart"/>); false ends the session with a protocol error naming the limit.
+    /// A wanted message is larger than the relay can hold whole: stream it through unseen (before
+    /// <see cref="OnMessageStart"/>), drop it (in place of it goes what the observer wrote to
+    /// <see cref="RelayEdits.ReplaceMessage"/>, possibly nothing), or end the session with a protocol error naming the limit.
     /// </summary>
-    bool OnUninspectable(byte code, int bodyLength);
+    UninspectableAction OnUninspectable(byte code, int bodyLength);
+}
+
+/// <summary>What a relay does with a message too large to inspect.</summary>
+public enum UninspectableAction
+{
+    Forward,
+
+    /// <summary>None of its bytes reach the destination or the recording; only the observer's replacement does.</summary>
+    Discard,
+
+    Fail,
 }

@@ -46,6 +46,9 @@ public sealed class MessageRelay
     private readonly long _maxWholeMessageBytes;
     private readonly string _sourceName;
     private long _streamRemaining;
+
+    /// <summary>Bytes still to come of a message being dropped (<see cref="UninspectableAction.Discard"/>).</summary>
+    private long _discardRemaining;
     private readonly RelayEdits? _edits;
     private ISessionRecording? _recording;
     private RecordDirection _recordDirection;
@@ -208,7 +211,7 @@ public sealed class MessageRelay
 
             if (result.IsCompleted)
             {
-                if (_streamRemaining > 0)
+                if (_streamRemaining > 0 || _discardRemaining > 0)
                 {
                     throw new PostgresProtocolException(SqlState.ProtocolViolation,
                         $"the {_sourceName} closed the connection in the middle of a message");
@@ -375,11 +378,19 @@ public sealed class MessageRelay
         var length = buffer.Length;
         var skip = Math.Min(_streamRemaining, length);
         _streamRemaining -= skip;
+        if (_discardRemaining > 0)
+        {
+            skip = Math.Min(_discardRemaining, length);
+            _discardRemaining -= skip;
+            _edits!.ReplaceMessage();
+            _edits.Place(0, skip);
+        }
+
         // Each step slices from the current position, never from the start: a read that spans many
         // segments costs one walk over them, not one per message.
         var rest = skip == 0 ? buffer : buffer.Slice(skip);
 
-        while (_streamRemaining == 0 && !rest.IsEmpty)
+        while (_streamRemaining == 0 && _discardRemaining == 0 && !rest.IsEmpty)
         {
             if (!MessageHeader.TryRead(rest, out var header))
             {
@@ -392,10 +403,23 @@ public sealed class MessageRelay
             var wanted = _observer.WantsMessage(header.Code);
             if (wanted && total > _maxWholeMessageBytes)
             {
-                if (!_observer.OnUninspectable(header.Code, header.BodyLength))
+                var action = _observer.OnUninspectable(header.Code, header.BodyLength);
+                if (action == UninspectableAction.Fail)
                 {
                     throw new PostgresProtocolException(SqlState.ProgramLimitExceeded,
                         $"message '{(char)header.Code}' of {header.Length} bytes from the {_sourceName} is larger than the proxy inspects ({_maxWholeMessageBytes} bytes)");
+                }
+
+                if (action == UninspectableAction.Discard)
+                {
+                    // What has arrived of it is replaced (by the observer's replacement); the rest is dropped as it comes.
+                    var start = length - rest.Length;
+                    var here = Math.Min(available, total);
+                    _messageCount++;
+                    _edits!.Place(start, start + here);
+                    _discardRemaining = total - here;
+                    rest = rest.Slice(here);
+                    continue;
                 }
 
                 // What the observer noted about it belongs before its bytes: the message streams through in pieces.

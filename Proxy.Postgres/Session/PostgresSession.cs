@@ -371,8 +371,11 @@ internal sealed partial class PostgresSession
         var audit = _recording is null ? null : new StatementAudit(clientEdits, serverEdits);
         MessageRelay? clientBound = null;
         var guard = CreateGuard(upstream, clientEdits, serverEdits, notice => clientBound?.Inject(notice));
-        var frontend = new MessageRelay(client.Input, upstream.Pipe.Output, new FrontendObserver(gate, audit, guard, _context.Analyzer), limits.MaxMessageBytes, inspectable, "client", clientEdits);
-        var backend = new MessageRelay(upstream.Pipe.Input, client.Output, new BackendObserver(gate, audit, guard), limits.MaxMessageBytes, inspectable, "server", serverEdits);
+        var masker = CreateMasker(upstream, serverEdits);
+        var frontend = new MessageRelay(client.Input, upstream.Pipe.Output, new FrontendObserver(gate, audit, guard, _context.Analyzer, masker),
+            limits.MaxMessageBytes, inspectable, "client", clientEdits);
+        var backend = new MessageRelay(upstream.Pipe.Input, client.Output, new BackendObserver(gate, audit, guard, masker),
+            limits.MaxMessageBytes, inspectable, "server", serverEdits);
         clientBound = backend;
         if (guard is not null)
         {
@@ -420,6 +423,18 @@ internal sealed partial class PostgresSession
         guard?.Withdraw($"the session ended: {reason}");
         await RecordEventAsyncQuietly("disconnect", new JsonObject { ["reason"] = reason, ["client_messages"] = frontend.MessageCount, ["server_messages"] = backend.MessageCount });
         LogSessionEnded(_logger, _connection.Id, _user?.Name ?? "?", upstream.Target.Name, frontend.MessageCount, reason);
+    }
+
+    /// <summary>The masking rules for this session's identity and target; null when none applies, so results pass untouched.</summary>
+    private ResultMasker? CreateMasker(UpstreamSession upstream, RelayEdits serverEdits)
+    {
+        if (_context.Masking?.ForSession(new PolicySubject(_user!.Name, _user.Groups, upstream.Target.Name)) is not { } masking)
+        {
+            return null;
+        }
+
+        var catalog = masking.HasColumnRules ? _context.Catalogs?.Invoke(upstream.Target) : null;
+        return new ResultMasker(masking, catalog, serverEdits);
     }
 
     /// <summary>The statement policy for this session's identity and target, knowing the settings the session started with; null without a policy.</summary>

@@ -2,6 +2,8 @@ using System.Security.Cryptography.X509Certificates;
 using HoopProxy.Core.Approvals;
 using HoopProxy.Core.Recording;
 using HoopProxy.Postgres.Configuration;
+using HoopProxy.Postgres.Masking.Catalog;
+using HoopProxy.Postgres.Masking.Rules;
 using HoopProxy.Postgres.Policy;
 using HoopProxy.Postgres.Sql;
 
@@ -18,4 +20,11 @@ internal sealed record PostgresSessionContext(
     SqlAnalyzer Analyzer,
     PolicySource? Policies,
     ApprovalBroker? Approvals,
-    string ListenerName);
+    string ListenerName)
+{
+    /// <summary>The masking rules; null when nothing is masked.</summary>
+    public MaskingPolicy? Masking { get; init; }
+
+    /// <summary>Names result columns for column masking rules, one catalog per target; null without column rules.</summary>
+    public Func<PostgresTarget, IColumnCatalog>? Catalogs { get; init; }
+}

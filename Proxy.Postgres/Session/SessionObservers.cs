@@ -16,13 +16,16 @@ internal sealed class FrontendObserver : IMessageObserver
     private readonly StatementAudit? _audit;
     private readonly StatementGuard? _guard;
     private readonly SqlAnalyzer? _analyzer;
+    private readonly ResultMasker? _masker;
 
-    public FrontendObserver(DrainGate gate, StatementAudit? audit = null, StatementGuard? guard = null, SqlAnalyzer? analyzer = null)
+    public FrontendObserver(DrainGate gate, StatementAudit? audit = null, StatementGuard? guard = null, SqlAnalyzer? analyzer = null,
+        ResultMasker? masker = null)
     {
         _gate = gate;
         _audit = audit;
         _guard = guard;
         _analyzer = analyzer;
+        _masker = masker;
     }
 
     public bool OnMessageStart(byte code) => code switch
@@ -34,7 +37,8 @@ internal sealed class FrontendObserver : IMessageObserver
     public bool WantsMessage(byte code) =>
         code == (byte)FrontendMessageCode.Terminate
         || (_audit is not null && StatementAudit.IsClientMessageAudited(code))
-        || (_guard is not null && StatementGuard.IsClientMessageGuarded(code));
+        || (_guard is not null && StatementGuard.IsClientMessageGuarded(code))
+        || (_masker is not null && ResultMasker.IsClientMessageTracked(code));
 
     public bool OnMessage(byte code, in ReadOnlySequence<byte> body)
     {
@@ -49,6 +53,7 @@ internal sealed class FrontendObserver : IMessageObserver
         {
             // A held message is seen again once decided; the audit records it then, once, as it is forwarded.
             _audit?.OnClientMessage(code, body, statement);
+            _masker?.OnClientMessage(code, body, statement);
         }
 
         return true;
@@ -60,8 +65,8 @@ internal sealed class FrontendObserver : IMessageObserver
     /// </summary>
     private bool NeedsStatement(byte code) => _analyzer is not null && (FrontendMessageCode)code switch
     {
-        FrontendMessageCode.Query => _audit is not null || _guard?.Enforcing == true,
-        FrontendMessageCode.Parse => _audit is not null || _guard is not null,
+        FrontendMessageCode.Query => _audit is not null || _guard?.Enforcing == true || _masker is not null,
+        FrontendMessageCode.Parse => _audit is not null || _guard is not null || _masker is not null,
         _ => false,
     };
 
@@ -69,16 +74,23 @@ internal sealed class FrontendObserver : IMessageObserver
     /// A message too large to hold whole: the audit notes what it could not see; a statement the policy cannot read
     /// is not let through (fail closed), which ends the session with an error naming the limit.
     /// </summary>
-    public bool OnUninspectable(byte code, int bodyLength)
+    public UninspectableAction OnUninspectable(byte code, int bodyLength)
     {
         if (_guard?.Enforcing == true && (FrontendMessageCode)code is FrontendMessageCode.Query or FrontendMessageCode.Parse or FrontendMessageCode.FunctionCall)
         {
             // A statement the policy cannot read does not pass. (A large Bind does: its statement was judged at Parse.)
-            return false;
+            return UninspectableAction.Fail;
+        }
+
+        if (_masker is not null && ResultMasker.IsClientMessageTracked(code) && (FrontendMessageCode)code is not FrontendMessageCode.Bind)
+        {
+            // Masking must know every request to tell which answer is which. (A Bind is only this large through its
+            // parameters; its result formats can still be read, see below, but it is simpler to require the statement be small.)
+            return UninspectableAction.Fail;
         }
 
         _audit?.OnClientMessageUninspected(code, bodyLength);
-        return code != (byte)FrontendMessageCode.Terminate;
+        return code != (byte)FrontendMessageCode.Terminate ? UninspectableAction.Forward : UninspectableAction.Fail;
     }
 }
 
@@ -91,12 +103,14 @@ internal sealed class BackendObserver : IMessageObserver
     private readonly DrainGate _gate;
     private readonly StatementAudit? _audit;
     private readonly StatementGuard? _guard;
+    private readonly ResultMasker? _masker;
 
-    public BackendObserver(DrainGate gate, StatementAudit? audit = null, StatementGuard? guard = null)
+    public BackendObserver(DrainGate gate, StatementAudit? audit = null, StatementGuard? guard = null, ResultMasker? masker = null)
     {
         _gate = gate;
         _audit = audit;
         _guard = guard;
+        _masker = masker;
     }
 
     public bool OnMessageStart(byte code) => true;
@@ -104,28 +118,44 @@ internal sealed class BackendObserver : IMessageObserver
     public bool WantsMessage(byte code) =>
         code == (byte)BackendMessageCode.ReadyForQuery
         || (_audit is not null && StatementAudit.IsServerMessageAudited(code))
-        || (_guard is not null && StatementGuard.IsServerMessageGuarded(code));
+        || (_guard is not null && StatementGuard.IsServerMessageGuarded(code))
+        || (_masker is not null && _masker.WantsServerMessage(code));
 
     public bool OnMessage(byte code, in ReadOnlySequence<byte> body)
     {
         // The guard first: the audit's outcome must say what the client got, the policy's error, not the stand-in's.
-        if (_guard?.OnServerMessage(code, body) is { } replaced)
+        // (The guard only acts on errors, settings and ReadyForQuery, which masking never holds, so seeing a held
+        // message twice does not matter to it.)
+        var replaced = _guard?.OnServerMessage(code, body);
+        var masked = _masker?.OnServerMessage(code, body, replacedByProxy: replaced is not null) ?? default;
+        if (masked.Held)
         {
-            var buffer = new ArrayBufferWriter<byte>();
-            replaced.WriteTo(buffer);
-            _audit?.OnServerMessage(code, new ReadOnlySequence<byte>(buffer.WrittenMemory[MessageHeader.Size..]));
             return true;
         }
 
-        _audit?.OnServerMessage(code, body);
+        if (replaced is not null)
+        {
+            var buffer = new ArrayBufferWriter<byte>();
+            replaced.WriteTo(buffer);
+            _audit?.OnServerMessage(code, new ReadOnlySequence<byte>(buffer.WrittenMemory[MessageHeader.Size..]), masked.Counts);
+            return true;
+        }
+
+        // The audit records what the client got: a masked error's text, never the original.
+        _audit?.OnServerMessage(code, masked.Body ?? body, masked.Counts);
         return code != (byte)BackendMessageCode.ReadyForQuery
             || !ReadyForQuery.TryParse(body, out var ready) || !_gate.OnReadyForQuery(ready.Status);
     }
 
-    /// <summary>ReadyForQuery is six bytes; only the audit's messages (an error with a long text) can be too large to hold.</summary>
-    public bool OnUninspectable(byte code, int bodyLength)
+    /// <summary>ReadyForQuery is six bytes; an error with a long text, a large row or COPY line (when masking) can be too large to hold.</summary>
+    public UninspectableAction OnUninspectable(byte code, int bodyLength)
     {
         _audit?.OnServerMessageUninspected(code, bodyLength);
-        return code != (byte)BackendMessageCode.ReadyForQuery;
+        if (_masker is not null)
+        {
+            return _masker.OnServerMessageUninspectable(code, bodyLength);
+        }
+
+        return code != (byte)BackendMessageCode.ReadyForQuery ? UninspectableAction.Forward : UninspectableAction.Fail;
     }
 }

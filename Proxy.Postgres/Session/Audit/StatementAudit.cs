@@ -1,3 +1,4 @@
+using HoopProxy.Postgres.Masking.Wire;
 using System.Buffers;
 using System.Collections.Concurrent;
 using HoopProxy.Postgres.Protocol;
@@ -184,7 +185,8 @@ internal sealed class StatementAudit
     }
 
     /// <summary>A server message on its way to the client.</summary>
-    public void OnServerMessage(byte code, in ReadOnlySequence<byte> body)
+    /// <param name="masked">What masking hid in the answer this message completes.</param>
+    public void OnServerMessage(byte code, in ReadOnlySequence<byte> body, MaskCounts? masked = null)
     {
         switch ((BackendMessageCode)code)
         {
@@ -192,6 +194,7 @@ internal sealed class StatementAudit
                 ServerEdits.Add(new OutcomeEvent
                 {
                     Sequence = Answer(),
+                    Masked = masked,
                     Status = "ok",
                     CommandTag = complete.Tag,
                     Rows = complete.TryGetRowCount(out var rows) ? rows : null,
@@ -201,6 +204,7 @@ internal sealed class StatementAudit
                 ServerEdits.Add(new OutcomeEvent
                 {
                     Sequence = Answer(),
+                    Masked = masked,
                     Status = "error",
                     SqlState = error.SqlState,
                     Severity = error.Severity,
@@ -208,13 +212,13 @@ internal sealed class StatementAudit
                 });
                 break;
             case BackendMessageCode.EmptyQueryResponse:
-                ServerEdits.Add(new OutcomeEvent { Sequence = Answer(), Status = "empty" });
+                ServerEdits.Add(new OutcomeEvent { Sequence = Answer(), Status = "empty", Masked = masked });
                 break;
             case BackendMessageCode.PortalSuspended:
-                ServerEdits.Add(new OutcomeEvent { Sequence = Answer(), Status = "suspended" });
+                ServerEdits.Add(new OutcomeEvent { Sequence = Answer(), Status = "suspended", Masked = masked });
                 break;
             case BackendMessageCode.FunctionCallResponse:
-                ServerEdits.Add(new OutcomeEvent { Sequence = Answer(), Status = "ok" });
+                ServerEdits.Add(new OutcomeEvent { Sequence = Answer(), Status = "ok", Masked = masked });
                 break;
             case BackendMessageCode.ReadyForQuery:
                 EndBatch();

@@ -1,3 +1,4 @@
+using HoopProxy.Postgres.Masking.Wire;
 using System.Text.Json;
 using HoopProxy.Core.Recording;
 using HoopProxy.Postgres.Sql;
@@ -171,6 +172,9 @@ internal sealed class OutcomeEvent : IRecordedEvent
     public string? Severity { get; init; }
     public string? Message { get; init; }
 
+    /// <summary>What masking hid in the answer; null when nothing.</summary>
+    public MaskCounts? Masked { get; init; }
+
     public string Type => "outcome";
 
     public void WriteFields(Utf8JsonWriter writer)
@@ -190,6 +194,10 @@ internal sealed class OutcomeEvent : IRecordedEvent
         WriteIfPresent(writer, "sqlstate", SqlState);
         WriteIfPresent(writer, "severity", Severity);
         WriteIfPresent(writer, "message", Message);
+        if (Masked is not null)
+        {
+            MaskCountsJson.Write(writer, Masked);
+        }
     }
 
     private static void WriteIfPresent(Utf8JsonWriter writer, string name, string? value)
@@ -198,5 +206,50 @@ internal sealed class OutcomeEvent : IRecordedEvent
         {
             writer.WriteString(name, value);
         }
+    }
+}
+
+/// <summary>What masking hid in a message that answers no statement (a notice, a notification): counts only, never values.</summary>
+internal sealed class MaskedEvent : IRecordedEvent
+{
+    /// <summary>"notice" or "notification".</summary>
+    public required string Message { get; init; }
+
+    public required MaskCounts Counts { get; init; }
+
+    public string Type => "masked";
+
+    public void WriteFields(Utf8JsonWriter writer)
+    {
+        writer.WriteString("message", Message);
+        MaskCountsJson.Write(writer, Counts);
+    }
+}
+
+/// <summary>The <c>masked</c> object of outcome and masked events: <c>{"columns": {…}, "detectors": {…}, "withheld": "…"}</c>.</summary>
+internal static class MaskCountsJson
+{
+    public static void Write(Utf8JsonWriter writer, MaskCounts counts)
+    {
+        writer.WriteStartObject("masked");
+        WriteCounts(writer, "columns", counts.Columns);
+        WriteCounts(writer, "detectors", counts.Detectors);
+        if (counts.Withheld is { } withheld)
+        {
+            writer.WriteString("withheld", withheld);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    private static void WriteCounts(Utf8JsonWriter writer, string name, Dictionary<string, long> counts)
+    {
+        writer.WriteStartObject(name);
+        foreach (var (key, count) in counts)
+        {
+            writer.WriteNumber(key, count);
+        }
+
+        writer.WriteEndObject();
     }
 }

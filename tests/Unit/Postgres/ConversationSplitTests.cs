@@ -172,7 +172,7 @@ public sealed class ConversationSplitTests
 
         public bool WantsMessage(byte code) => wanted.Contains((char)code, StringComparison.Ordinal);
 
-        public bool OnUninspectable(byte code, int bodyLength) => false;
+        public UninspectableAction OnUninspectable(byte code, int bodyLength) => UninspectableAction.Fail;
 
         public bool OnMessage(byte code, in ReadOnlySequence<byte> body)
         {

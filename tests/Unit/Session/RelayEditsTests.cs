@@ -32,7 +32,7 @@ public sealed class RelayEditsTests
 
         public bool WantsMessage(byte code) => code == (byte)FrontendMessageCode.Query;
 
-        public bool OnUninspectable(byte code, int bodyLength) => false;
+        public UninspectableAction OnUninspectable(byte code, int bodyLength) => UninspectableAction.Fail;
 
         public bool OnMessage(byte code, in ReadOnlySequence<byte> body)
         {

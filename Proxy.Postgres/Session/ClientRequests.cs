@@ -1,0 +1,50 @@
+using HoopProxy.Postgres.Masking.Wire;
+
+namespace HoopProxy.Postgres.Session;
+
+/// <summary>
+/// What the client asked of the server, in order, so the server side can tell which request each answer belongs
+/// to (PostgreSQL answers in order). The client relay appends one before forwarding the message; the server
+/// relay takes them as their answers complete.
+/// </summary>
+internal abstract record ClientRequest
+{
+    /// <summary>Sync, Query and FunctionCall end a batch: their ReadyForQuery completes them and everything before.</summary>
+    public virtual bool EndsBatch => false;
+}
+
+/// <param name="CopyStatements">The texts of its COPY statements, in order, for the CopyOutResponses they start.</param>
+internal sealed record QueryRequest(IReadOnlyList<string> CopyStatements) : ClientRequest
+{
+    public override bool EndsBatch => true;
+
+    /// <summary>Server side: how many of its COPY statements have started.</summary>
+    public int CopiesStarted { get; set; }
+}
+
+/// <param name="CopyStatement">The text when the statement is a COPY, for a CopyOutResponse its Execute starts.</param>
+internal sealed record ParseRequest(string StatementName, string? CopyStatement) : ClientRequest;
+
+internal sealed record BindRequest(string PortalName, string StatementName, short[] ResultFormats) : ClientRequest;
+
+internal sealed record DescribeRequest(bool Statement, string Name) : ClientRequest;
+
+internal sealed record ExecuteRequest(string PortalName) : ClientRequest
+{
+    /// <summary>Server side: the portal's row plan, looked up at its first row.</summary>
+    public RowsPlan? Rows { get; set; }
+
+    public bool RowsLookedUp { get; set; }
+}
+
+internal sealed record CloseRequest(bool Statement, string Name) : ClientRequest;
+
+internal sealed record SyncRequest : ClientRequest
+{
+    public override bool EndsBatch => true;
+}
+
+internal sealed record FunctionCallRequest(bool BinaryResult) : ClientRequest
+{
+    public override bool EndsBatch => true;
+}

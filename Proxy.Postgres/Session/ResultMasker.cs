@@ -1,0 +1,312 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Text;
+using HoopProxy.Postgres.Masking.Catalog;
+using HoopProxy.Postgres.Masking.Rules;
+using HoopProxy.Postgres.Masking.Wire;
+using HoopProxy.Postgres.Protocol;
+using HoopProxy.Postgres.Protocol.Backend;
+using HoopProxy.Postgres.Protocol.Frontend;
+
+namespace HoopProxy.Postgres.Session;
+
+/// <summary>What masking did with one server message, for the observer that called it.</summary>
+/// <param name="Held">The message waits for the column catalog; the relay shows it again.</param>
+/// <param name="Body">The body as the client gets it, when masking rewrote it (errors), for the audit.</param>
+/// <param name="Counts">What was masked in the statement this message completes.</param>
+internal readonly record struct ServerMasking(bool Held, ReadOnlySequence<byte>? Body, MaskCounts? Counts);
+
+/// <summary>
+/// Masks one session's server-to-client messages by its masking rules: result rows (simple and extended protocol,
+/// text and binary), COPY TO STDOUT data, errors, notices, notifications and function results. It follows the
+/// client's requests (<see cref="ClientRequest"/>) to know which description applies to which rows: a Query's
+/// RowDescription, a portal's Describe, or a prepared statement's Describe with the Bind's result formats. Results
+/// nothing can be masked in are not decoded: their rows pass as slices.
+/// </summary>
+/// <remarks>
+/// Fails closed: rows whose columns cannot be named while column rules apply, rows without a known description, a
+/// row or COPY line too large to inspect, or COPY data it cannot parse end the statement with an error, and the rest
+/// of the batch's answer is withheld up to ReadyForQuery. The client relay calls <see cref="OnClientMessage"/>, the
+/// server relay everything else.
+/// </remarks>
+internal sealed partial class ResultMasker
+{
+    private readonly SessionMasking _rules;
+    private readonly IColumnCatalog? _catalog;
+    private readonly RelayEdits _serverEdits;
+    private readonly ServerMessageMasker _messages;
+    private readonly ConcurrentQueue<ClientRequest> _requests = new();
+
+    // Server side only.
+    private readonly Dictionary<string, StatementState> _statements = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PortalState> _portals = new(StringComparer.Ordinal);
+    private readonly DataRowRewriter _rows = new();
+    private RowsPlan? _queryRows;
+    private CopyOutMasking? _copy;
+    private MaskCounts _counts = new();
+    private Task? _resolving;
+    private bool _withholding;
+
+    public ResultMasker(SessionMasking rules, IColumnCatalog? catalog, RelayEdits serverEdits)
+    {
+        _rules = rules;
+        _catalog = catalog;
+        _serverEdits = serverEdits;
+        _messages = new ServerMessageMasker(rules);
+    }
+
+    private sealed class StatementState(string? copyStatement)
+    {
+        public string? CopyStatement { get; } = copyStatement;
+
+        public IReadOnlyList<FieldDescription>? Fields { get; set; }
+    }
+
+    private sealed class PortalState(string statementName, short[] resultFormats)
+    {
+        public string StatementName { get; } = statementName;
+
+        public short[] ResultFormats { get; } = resultFormats;
+
+        /// <summary>From a Describe of the portal itself: its fields with their actual formats.</summary>
+        public IReadOnlyList<FieldDescription>? Fields { get; set; }
+    }
+
+    public static bool IsClientMessageTracked(byte code) => (FrontendMessageCode)code is
+        FrontendMessageCode.Query or FrontendMessageCode.Parse or FrontendMessageCode.Bind or FrontendMessageCode.Describe
+        or FrontendMessageCode.Execute or FrontendMessageCode.Close or FrontendMessageCode.Sync or FrontendMessageCode.FunctionCall;
+
+    /// <summary>A client message on its way to the server (once, as forwarded; a stand-in of the guard has the same shape).</summary>
+    public void OnClientMessage(byte code, in ReadOnlySequence<byte> body, ClientStatement? statement)
+    {
+        ClientRequest? request = (FrontendMessageCode)code switch
+        {
+            FrontendMessageCode.Query => new QueryRequest(CopyTexts(statement)),
+            FrontendMessageCode.Parse when Parse.TryParse(body, out var parse) =>
+                new ParseRequest(parse.StatementName, CopyTexts(statement) is [var copy] ? copy : null),
+            FrontendMessageCode.Bind when Bind.TryParse(body, out var bind) => new BindRequest(bind.PortalName, bind.StatementName, Formats(bind.ResultFormats)),
+            FrontendMessageCode.Describe when Describe.TryParse(body, out var describe) => new DescribeRequest(describe.Target == DescribeTarget.Statement, describe.Name),
+            FrontendMessageCode.Execute when Execute.TryParse(body, out var execute) => new ExecuteRequest(execute.PortalName),
+            FrontendMessageCode.Close when Close.TryParse(body, out var close) => new CloseRequest(close.Target == DescribeTarget.Statement, close.Name),
+            FrontendMessageCode.Sync => new SyncRequest(),
+            FrontendMessageCode.FunctionCall when FunctionCall.TryParse(body, out var call) => new FunctionCallRequest(call.ResultFormat == FormatCode.Binary),
+            _ => null,
+        };
+        if (request is not null)
+        {
+            _requests.Enqueue(request);
+        }
+    }
+
+    private static IReadOnlyList<string> CopyTexts(ClientStatement? statement) =>
+        statement?.Analysis.Statements.Where(s => s.CommandTag == "COPY").Select(s => s.Text).ToArray() ?? [];
+
+    private static short[] Formats(FormatCodeList list)
+    {
+        var formats = new short[list.Count];
+        for (var i = 0; i < formats.Length; i++)
+        {
+            formats[i] = list[i];
+        }
+
+        return formats;
+    }
+
+    /// <summary>The server messages masking must see whole. DataRows only while the current result masks something.</summary>
+    public bool WantsServerMessage(byte code) => (BackendMessageCode)code switch
+    {
+        BackendMessageCode.DataRow => _withholding || RowsNeedLooking(),
+        BackendMessageCode.CopyData => _withholding || _copy is not null,
+        BackendMessageCode.ParameterStatus => false,
+        _ => true,
+    };
+
+    /// <summary>True when the rows now arriving may need masking: their plan masks something, or is not known yet.</summary>
+    private bool RowsNeedLooking()
+    {
+        if (!_requests.TryPeek(out var head))
+        {
+            return _queryRows?.MasksAnything == true;
+        }
+
+        return head switch
+        {
+            QueryRequest => _queryRows?.MasksAnything == true,
+            ExecuteRequest { RowsLookedUp: true } execute => execute.Rows?.MasksAnything == true,
+            ExecuteRequest => true,
+            _ => _queryRows?.MasksAnything == true,
+        };
+    }
+
+    public ServerMasking OnServerMessage(byte code, in ReadOnlySequence<byte> body, bool replacedByProxy)
+    {
+        _requests.TryPeek(out var head);
+        switch ((BackendMessageCode)code)
+        {
+            case BackendMessageCode.RowDescription:
+                return OnRowDescription(head, body);
+            case BackendMessageCode.DataRow:
+                return OnDataRow(head, body);
+            case BackendMessageCode.NoData:
+                if (head is DescribeRequest { Statement: true } describedStatement && _statements.TryGetValue(describedStatement.Name, out var noRows))
+                {
+                    noRows.Fields = [];
+                }
+
+                Complete<DescribeRequest>();
+                break;
+            case BackendMessageCode.ParseComplete:
+                if (head is ParseRequest parse)
+                {
+                    _statements[parse.StatementName] = new StatementState(parse.CopyStatement);
+                }
+
+                Complete<ParseRequest>();
+                break;
+            case BackendMessageCode.BindComplete:
+                if (head is BindRequest bind)
+                {
+                    _portals[bind.PortalName] = new PortalState(bind.StatementName, bind.ResultFormats);
+                }
+
+                Complete<BindRequest>();
+                break;
+            case BackendMessageCode.CloseComplete:
+                if (head is CloseRequest close)
+                {
+                    _ = close.Statement ? _statements.Remove(close.Name) : _portals.Remove(close.Name);
+                }
+
+                Complete<CloseRequest>();
+                break;
+            case BackendMessageCode.CopyOutResponse:
+                return OnCopyOutResponse(head, body);
+            case BackendMessageCode.CopyData:
+                return OnCopyData(body);
+            case BackendMessageCode.CopyDone:
+                return OnCopyDone();
+            case BackendMessageCode.CommandComplete or BackendMessageCode.EmptyQueryResponse or BackendMessageCode.PortalSuspended:
+                return OnResultEnd(code, head, body);
+            case BackendMessageCode.ErrorResponse:
+                return OnError(head, body, replacedByProxy);
+            case BackendMessageCode.ReadyForQuery:
+                OnReadyForQuery();
+                break;
+            case BackendMessageCode.NoticeResponse:
+                MaskNotice(body);
+                break;
+            case BackendMessageCode.NotificationResponse:
+                MaskNotification(body);
+                break;
+            case BackendMessageCode.FunctionCallResponse:
+                return OnFunctionResult(head, body);
+        }
+
+        return Pass();
+    }
+
+    /// <summary>Answers of a batch after the proxy withheld a result go nowhere; the audit still hears what the server did.</summary>
+    private ServerMasking Pass()
+    {
+        if (_withholding)
+        {
+            _serverEdits.ReplaceMessage();
+        }
+
+        return default;
+    }
+
+    private void Complete<TRequest>()
+        where TRequest : ClientRequest
+    {
+        if (_requests.TryPeek(out var head) && head is TRequest)
+        {
+            _requests.TryDequeue(out _);
+        }
+    }
+
+    private ServerMasking OnRowDescription(ClientRequest? head, in ReadOnlySequence<byte> body)
+    {
+        if (!RowDescription.TryParse(body, out var description))
+        {
+            throw new PostgresProtocolException(SqlState.ProtocolViolation, "the server sent a malformed RowDescription");
+        }
+
+        // Resolving now also warms the catalog for the Executes of a described statement.
+        if (!TryPlan(description.Fields, FieldFormats(description.Fields), out var rows, out var refusal))
+        {
+            return new ServerMasking(Held: true, null, null);
+        }
+
+        switch (head)
+        {
+            case DescribeRequest { Statement: true } statement:
+                if (_statements.TryGetValue(statement.Name, out var state))
+                {
+                    state.Fields = description.Fields;
+                }
+
+                Complete<DescribeRequest>();
+                break;
+            case DescribeRequest portal:
+                if (_portals.TryGetValue(portal.Name, out var portalState))
+                {
+                    portalState.Fields = description.Fields;
+                }
+
+                Complete<DescribeRequest>();
+                break;
+            default:
+                _queryRows = rows;
+                break;
+        }
+
+        if (refusal is not null && head is not DescribeRequest)
+        {
+            return Withhold(refusal);
+        }
+
+        return Pass();
+    }
+
+    private ServerMasking OnDataRow(ClientRequest? head, in ReadOnlySequence<byte> body)
+    {
+        if (_withholding)
+        {
+            return Pass();
+        }
+
+        RowsPlan? rows;
+        if (head is ExecuteRequest execute)
+        {
+            if (!execute.RowsLookedUp)
+            {
+                if (!TryPortalRows(execute.PortalName, out rows, out var refusal))
+                {
+                    return new ServerMasking(Held: true, null, null);
+                }
+
+                if (refusal is not null)
+                {
+                    return Withhold(refusal);
+                }
+
+                execute.Rows = rows;
+                execute.RowsLookedUp = true;
+            }
+
+            rows = execute.Rows;
+        }
+        else
+        {
+            rows = _queryRows;
+        }
+
+        if (rows is { MasksAnything: true } && _rows.TryMask(body, rows))
+        {
+            _rows.WriteMasked(_serverEdits.ReplaceMessage());
+        }
+
+        return default;
+    }
+}
