@@ -304,6 +304,90 @@ public sealed class ColumnCatalogTests
     }
 
     [Test]
+    public async Task A_statement_waiting_for_a_lock_ends_with_a_server_error_before_the_request_timeout()
+    {
+        await CreateCustomersAsync();
+        await using var catalog = new ColumnCatalog(Target(), Connector(), requestTimeout: TimeSpan.FromSeconds(2));
+        await catalog.DescribeAsync("SELECT 1", CancellationToken.None);
+        var processId = catalog.ServerProcessId;
+        await using (var locker = new NpgsqlConnection(TestCluster.DirectConnectionString()))
+        {
+            await locker.OpenAsync();
+            await using var transaction = await locker.BeginTransactionAsync();
+            await using (var command = new NpgsqlCommand($"LOCK TABLE {_schema}.customers IN ACCESS EXCLUSIVE MODE", locker, transaction))
+            {
+                await command.ExecuteNonQueryAsync();
+            }
+
+            var error = await Assert.ThrowsAsync<ColumnCatalogException>(() => catalog.DescribeAsync($"SELECT ssn FROM {_schema}.customers", CancellationToken.None));
+            Assert.That(error!.Message, Does.Contain("55P03"), "lock_timeout, set below the request timeout");
+        }
+
+        Assert.That(await catalog.DescribeAsync($"SELECT ssn FROM {_schema}.customers", CancellationToken.None), Has.Count.EqualTo(1));
+        Assert.That(catalog.ServerProcessId, Is.EqualTo(processId), "the server's error leaves the connection in step");
+    }
+
+    [Test]
+    public async Task A_statement_with_a_NUL_character_is_refused_without_touching_the_connection()
+    {
+        await _catalog.DescribeAsync("SELECT 1", CancellationToken.None);
+        var processId = _catalog.ServerProcessId;
+
+        await Assert.ThrowsAsync<ColumnCatalogException>(() => _catalog.DescribeAsync("SELECT 1\0garbage", CancellationToken.None));
+
+        Assert.That(await _catalog.DescribeAsync("SELECT 1", CancellationToken.None), Has.Count.EqualTo(1));
+        Assert.That(_catalog.ServerProcessId, Is.EqualTo(processId));
+    }
+
+    [Test]
+    public async Task A_server_that_never_answers_fails_the_request_at_its_timeout_and_costs_the_connection()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var accepted = 0;
+        using var stop = new CancellationTokenSource();
+        var fake = Task.Run(async () =>
+        {
+            var held = new List<System.Net.Sockets.Socket>();
+            try
+            {
+                while (true)
+                {
+                    var socket = await listener.AcceptSocketAsync(stop.Token);
+                    held.Add(socket);
+                    Interlocked.Increment(ref accepted);
+                    // Trust login (AuthenticationOk without a password), BackendKeyData, ReadyForQuery; then silence.
+                    var startup = new byte[1024];
+                    await socket.ReceiveAsync(startup, System.Net.Sockets.SocketFlags.None, stop.Token);
+                    byte[] greeting = [(byte)'R', 0, 0, 0, 8, 0, 0, 0, 0, (byte)'K', 0, 0, 0, 12, 0, 0, 0, 42, 0, 0, 0, 7, (byte)'Z', 0, 0, 0, 5, (byte)'I'];
+                    await socket.SendAsync(greeting, System.Net.Sockets.SocketFlags.None, stop.Token);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            finally
+            {
+                held.ForEach(socket => socket.Dispose());
+            }
+        });
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        await using var catalog = new ColumnCatalog(Target(port), Connector(), requestTimeout: TimeSpan.FromSeconds(1));
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<ColumnCatalogException>(() => catalog.ResolveAsync([new ColumnOrigin(16384, 1)], CancellationToken.None));
+        watch.Stop();
+        await Assert.ThrowsAsync<ColumnCatalogException>(() => catalog.DescribeAsync("SELECT 1", CancellationToken.None));
+        await stop.CancelAsync();
+        await fake;
+
+        Assert.That(error!.Message, Does.Contain("did not answer").And.Contain("1 s"));
+        Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)));
+        Assert.That(catalog.ServerProcessId, Is.Null, "the connection in an unknown state was dropped");
+        Assert.That(accepted, Is.EqualTo(2), "the second request logged in again");
+    }
+
+    [Test]
     public async Task A_killed_catalog_connection_is_replaced_on_the_next_call()
     {
         await CreateCustomersAsync();

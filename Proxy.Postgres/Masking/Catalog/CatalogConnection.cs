@@ -36,19 +36,20 @@ internal sealed class CatalogConnection : IAsyncDisposable
     public int ProcessId => _session.Key.ProcessId;
 
     /// <param name="serverTimeout">
-    /// Becomes the connection's statement_timeout and lock_timeout, so a slow catalog query or a Parse waiting for
-    /// a lock held by someone's DDL ends with a server error (the connection survives) before the caller's own timeout.
+    /// Becomes the connection's statement_timeout (and half of it its lock_timeout, so that a Parse waiting for a lock
+    /// held by someone's DDL says so), so a slow request ends with a server error, which leaves the connection in step,
+    /// before the caller's own timeout, which does not.
     /// </param>
     public static async Task<CatalogConnection> OpenAsync(UpstreamConnector connector, PostgresTarget target, TimeSpan serverTimeout, CancellationToken cancellationToken)
     {
-        var milliseconds = Math.Max(1, (long)serverTimeout.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        static string Milliseconds(TimeSpan value) => Math.Max(1, (long)value.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
         KeyValuePair<string, string>[] parameters =
         [
             new("application_name", "hoopproxy column catalog"),
             // Names are decoded as UTF-8 whatever the database's encoding.
             new("client_encoding", "UTF8"),
-            new("statement_timeout", milliseconds),
-            new("lock_timeout", milliseconds),
+            new("statement_timeout", Milliseconds(serverTimeout)),
+            new("lock_timeout", Milliseconds(serverTimeout / 2)),
             // Client text is parsed here (DescribeAsync), never executed; read-only transactions make sure nothing writes anyway.
             new("default_transaction_read_only", "on"),
         ];

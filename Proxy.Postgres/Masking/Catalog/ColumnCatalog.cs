@@ -115,6 +115,12 @@ public sealed class ColumnCatalog : IColumnCatalog, IAsyncDisposable
     /// <inheritdoc/>
     public async Task<IReadOnlyList<FieldDescription>> DescribeAsync(string query, CancellationToken cancellationToken)
     {
+        if (query.Contains('\0', StringComparison.Ordinal))
+        {
+            // Parse carries the text as a C string: a NUL would end it early and put the connection out of step.
+            throw new ColumnCatalogException("a statement containing a NUL character cannot be described");
+        }
+
         var fields = await RunAsync((connection, ct) => connection.DescribeAsync(query, ct), cancellationToken);
         var origins = fields.Select(field => new ColumnOrigin(field.TableOid, field.ColumnAttributeNumber)).Where(origin => !origin.IsExpression).ToList();
         await ResolveAsync(origins, cancellationToken);
