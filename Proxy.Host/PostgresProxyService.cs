@@ -40,6 +40,6 @@ public sealed class PostgresProxyService : IHostedService, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _listener.DisposeAsync();
-        _handler.Dispose();
+        await _handler.DisposeAsync();
     }
 }

@@ -8,6 +8,7 @@ using HoopProxy.Postgres.Protocol;
 using HoopProxy.Postgres.Protocol.Backend;
 using HoopProxy.Postgres.Session;
 using HoopProxy.Core.Approvals;
+using HoopProxy.Postgres.Masking.Catalog;
 using HoopProxy.Postgres.Masking.Rules;
 using HoopProxy.Postgres.Policy;
 using HoopProxy.Postgres.Sql;
@@ -16,9 +17,10 @@ using Microsoft.Extensions.Logging;
 namespace HoopProxy.Postgres;
 
 /// <summary>Speaks the PostgreSQL protocol on a listener's connections.</summary>
-public sealed class PostgresConnectionHandler : IConnectionHandler, IDisposable
+public sealed class PostgresConnectionHandler : IConnectionHandler, IAsyncDisposable
 {
     private readonly PostgresSessionContext _context;
+    private readonly ColumnCatalogRegistry? _catalogs;
     private readonly ILogger _logger;
 
     /// <param name="recordings">Where sessions are recorded; null when recording is not configured.</param>
@@ -28,11 +30,15 @@ public sealed class PostgresConnectionHandler : IConnectionHandler, IDisposable
         PolicySource? policies = null, ApprovalBroker? approvals = null, MaskingPolicy? masking = null)
     {
         _logger = loggerFactory.CreateLogger("HoopProxy.Postgres");
+        var connector = new UpstreamConnector(options.Limits.Pipes, _logger);
+        masking = masking is { Rules.Count: > 0 } ? masking : null;
+        // Column rules need result columns named by their source: one catalog connection per target, opened on first use.
+        _catalogs = masking?.Rules.Any(r => r.Columns.Count > 0) == true ? new ColumnCatalogRegistry(connector, ColumnCatalog.DefaultTimeToLive) : null;
         _context = new PostgresSessionContext(
             options,
             options.Tls?.LoadCertificate(),
             new ClientAuthenticator(users, options.ClientAuthentication),
-            new UpstreamConnector(options.Limits.Pipes, _logger),
+            connector,
             new CancelRegistry(),
             recordings,
             new SqlAnalyzer(),
@@ -40,7 +46,8 @@ public sealed class PostgresConnectionHandler : IConnectionHandler, IDisposable
             approvals,
             $"postgres@{options.Listen}")
         {
-            Masking = masking is { Rules.Count: > 0 } ? masking : null,
+            Masking = masking,
+            Catalogs = _catalogs is null ? null : _catalogs.For,
         };
     }
 
@@ -62,5 +69,12 @@ public sealed class PostgresConnectionHandler : IConnectionHandler, IDisposable
             ErrorResponse.Fatal(SqlState.TooManyConnections, "sorry, too many clients already"), cancellationToken);
     }
 
-    public void Dispose() => _context.Certificate?.Dispose();
+    public async ValueTask DisposeAsync()
+    {
+        _context.Certificate?.Dispose();
+        if (_catalogs is not null)
+        {
+            await _catalogs.DisposeAsync();
+        }
+    }
 }

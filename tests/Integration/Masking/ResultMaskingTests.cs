@@ -1,0 +1,87 @@
+using HoopProxy.Host.Demo;
+using HoopProxy.Tests.Infrastructure;
+using Npgsql;
+using NUnit.Framework;
+using static HoopProxy.Tests.Integration.Masking.MaskingFixture;
+
+namespace HoopProxy.Tests.Integration.Masking;
+
+/// <summary>Result rows masked by the issue's rules, through the proxy against the real server, with psql (text) and Npgsql (binary).</summary>
+[TestFixture]
+public sealed class ResultMaskingTests
+{
+    [SetUp]
+    public Task SetUpAsync() => ResetAsync();
+
+    private static Task<ProxyInstance> StartAsync(string rules = IssueRules) => ProxyInstance.StartAsync(masking: Load(rules));
+
+    private static async Task<string> PsqlAsync(ProxyInstance proxy, string sql, string user = ProxyInstance.UserName, string password = ProxyInstance.UserPassword)
+    {
+        var psql = await ExternalProcess.RunAsync("psql", ["-X", "-A", "-t", "-F", "|", "-v", "ON_ERROR_STOP=1", "-c", sql], proxy.LibpqEnvironment(user, password));
+        Assert.That(psql.ExitCode, Is.Zero, psql.StandardError);
+        return psql.StandardOutput.Trim();
+    }
+
+    [Test]
+    public async Task Psql_column_rule_follows_the_source_through_an_alias_and_a_join()
+    {
+        await using var proxy = await StartAsync();
+        var output = await PsqlAsync(proxy, "SELECT c.ssn AS x, a.number AS n, a.balance FROM customers c JOIN accounts a ON a.customer_id = c.id ORDER BY c.id");
+        Assert.That(output, Is.EqualTo("***-**-8726|******3210|1250.50\n***-**-4421|****-**21-00|10"));
+    }
+
+    [Test]
+    public async Task Psql_select_star_masks_columns_and_detects_in_free_text_json_and_arrays()
+    {
+        await using var proxy = await StartAsync();
+        var output = await PsqlAsync(proxy, "SELECT * FROM customers WHERE id = 1");
+        Assert.That(output, Is.EqualTo(
+            "1|Ann Lee|***-**-8726|[REDACTED:email]|called from [REDACTED:phone] about card [REDACTED:payment-card]|"
+            + "{\"ssn\": \"[REDACTED:us-ssn]\", \"city\": \"Berlin\", \"iban\": \"[REDACTED:iban]\"}|{\"[REDACTED:phone]\",\"[REDACTED:phone]\"}"));
+    }
+
+    [Test]
+    public async Task Psql_view_columns_are_masked_by_the_base_column_rule()
+    {
+        await using var proxy = await StartAsync();
+        var output = await PsqlAsync(proxy, "SELECT tax_id, shout FROM customer_contacts ORDER BY id");
+        Assert.That(output, Is.EqualTo("***-**-8726|ANN LEE\n***-**-4421|BO RAY"));
+    }
+
+    [Test]
+    public async Task Psql_another_group_gets_only_the_detectors()
+    {
+        await using var proxy = await StartAsync();
+        var output = await PsqlAsync(proxy, "SELECT ssn, number FROM customers c JOIN accounts a ON a.customer_id = c.id ORDER BY c.id", "bob", "bob-pw");
+        Assert.That(output, Is.EqualTo($"[REDACTED:us-ssn]|{AccountNumber}\n[REDACTED:us-ssn]|8765-4321-00"),
+            "bob is not an analyst: the account numbers are not his column rule's, and no detector recognises them");
+    }
+
+    [Test]
+    public async Task Npgsql_binary_results_are_masked_and_stay_valid_for_their_types()
+    {
+        await using var proxy = await StartAsync();
+        await using var connection = new NpgsqlConnection(proxy.ConnectionString());
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT c.ssn AS x, c.email, c.notes, c.profile, c.phones, a.number, a.balance FROM customers c JOIN accounts a ON a.customer_id = c.id WHERE c.id = $1",
+            connection);
+        command.Parameters.AddWithValue(1);
+        await command.PrepareAsync();
+        for (var run = 0; run < 2; run++)
+        {
+            // The second run executes the prepared statement: Bind with binary result formats, no fresh RowDescription.
+            await using var reader = await command.ExecuteReaderAsync();
+            Assert.That(await reader.ReadAsync(), Is.True);
+            Assert.That(reader.GetString(0), Is.EqualTo("***-**-8726"));
+            Assert.That(reader.GetString(1), Is.EqualTo("[REDACTED:email]"));
+            Assert.That(reader.GetString(2), Is.EqualTo("called from [REDACTED:phone] about card [REDACTED:payment-card]"));
+            var profile = System.Text.Json.JsonDocument.Parse(reader.GetString(3)).RootElement;
+            Assert.That(profile.GetProperty("ssn").GetString(), Is.EqualTo("[REDACTED:us-ssn]"));
+            Assert.That(profile.GetProperty("iban").GetString(), Is.EqualTo("[REDACTED:iban]"));
+            Assert.That(reader.GetFieldValue<string[]>(4), Is.EqualTo(new[] { "[REDACTED:phone]", "[REDACTED:phone]" }));
+            Assert.That(reader.GetString(5), Is.EqualTo("******3210"));
+            Assert.That(reader.GetDecimal(6), Is.EqualTo(1250.50m));
+        }
+    }
+}
