@@ -60,6 +60,9 @@ public sealed record CopyOutOptions
     /// (only UTF-8 data is masked). Without an ENCODING option the data is in the session's client_encoding, which
     /// the caller must know to be UTF-8.
     /// </summary>
+    /// <summary>True when <see cref="TryFromStatement"/> refused a COPY because it sends no rows to the client (FROM, a file, a program).</summary>
+    public static bool SendsNoRows(string error) => error is CopyStatementReader.FromMessage or CopyStatementReader.ToFileMessage;
+
     public static bool TryFromStatement(
         string copyStatementText,
         [NotNullWhen(true)] out CopyOutOptions? options,

@@ -15,6 +15,9 @@ namespace HoopProxy.Postgres.Masking.Copy;
 /// </summary>
 internal static class CopyStatementReader
 {
+    public const string FromMessage = "COPY FROM sends no rows to the client";
+    public const string ToFileMessage = "COPY TO a file or program sends no rows to the client";
+
     /// <summary>Options that leave the layout of COPY TO output readable as parsed here (FORCE_QUOTE only adds quotes; the rest are COPY FROM's, which the server refuses for TO).</summary>
     private static readonly HashSet<string> LayoutNeutralOptions =
         ["force_quote", "force_not_null", "force_null", "freeze", "on_error", "log_verbosity", "reject_limit", "default"];
@@ -54,13 +57,13 @@ internal static class CopyStatementReader
 
         if (JsonTree.Bool(copy, "is_from"))
         {
-            error = "COPY FROM sends no rows to the client";
+            error = FromMessage;
             return false;
         }
 
         if (JsonTree.Bool(copy, "is_program") || JsonTree.String(copy, "filename") is not null)
         {
-            error = "COPY TO a file or program sends no rows to the client";
+            error = ToFileMessage;
             return false;
         }
 
