@@ -175,6 +175,27 @@ internal sealed partial class ResultMasker
         return default;
     }
 
+    /// <summary>
+    /// The first row of an Execute is wanted before its plan is known; when it is too large to hold, the plan is looked
+    /// up without waiting for the catalog: rows nothing can be masked in stream on.
+    /// </summary>
+    private bool RowsOfExecuteNeedNoMasking()
+    {
+        if (!_requests.TryPeek(out var head) || head is not ExecuteRequest { RowsLookedUp: false } execute)
+        {
+            return false;
+        }
+
+        if (!TryPortalRows(execute.PortalName, out var rows, out var refusal, mayWait: false) || refusal is not null || rows!.MasksAnything)
+        {
+            return false;
+        }
+
+        execute.Rows = rows;
+        execute.RowsLookedUp = true;
+        return true;
+    }
+
     private void DropIfWithholding()
     {
         if (_withholding)
@@ -192,6 +213,8 @@ internal sealed partial class ResultMasker
         var tooLarge = $"a {bodyLength}-byte message is larger than the proxy can mask";
         switch ((BackendMessageCode)code)
         {
+            case BackendMessageCode.DataRow when !_withholding && RowsOfExecuteNeedNoMasking():
+                return UninspectableAction.Forward;
             case BackendMessageCode.DataRow or BackendMessageCode.CopyData or BackendMessageCode.FunctionCallResponse:
                 if (!_withholding)
                 {
