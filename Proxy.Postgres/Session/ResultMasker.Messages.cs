@@ -15,14 +15,9 @@ internal sealed partial class ResultMasker
     /// <summary>The rows plan of the result now streaming, whose counts belong to the statement it answers.</summary>
     private ResultMaskPlan? CurrentPlan(ClientRequest? head) => _copy?.Plan ?? (head is ExecuteRequest execute ? execute.Rows?.Plan : _queryRows?.Plan);
 
-    private ServerMasking OnResultEnd(byte code, ClientRequest? head, in ReadOnlySequence<byte> body)
+    private ServerMasking OnResultEnd(ClientRequest? head)
     {
         CurrentPlan(head)?.TakeCounts(_counts);
-        if (code == (byte)BackendMessageCode.CommandComplete && CommandComplete.TryParse(body, out var complete) && ChangesSchema(complete.Tag))
-        {
-            // The statement ran: names and columns the catalog cached may have changed.
-            _catalog?.Invalidate();
-        }
 
         if (head is ExecuteRequest)
         {
@@ -37,9 +32,6 @@ internal sealed partial class ResultMasker
         DropIfWithholding();
         return new ServerMasking(false, null, TakeStatementCounts());
     }
-
-    private static bool ChangesSchema(string tag) =>
-        tag.StartsWith("CREATE", StringComparison.Ordinal) || tag.StartsWith("ALTER", StringComparison.Ordinal) || tag.StartsWith("DROP", StringComparison.Ordinal);
 
     private MaskCounts? TakeStatementCounts()
     {
