@@ -1,3 +1,4 @@
+using HoopProxy.Postgres.Masking.Copy;
 using HoopProxy.Postgres.Masking.Wire;
 
 namespace HoopProxy.Postgres.Session;
@@ -13,8 +14,18 @@ internal abstract record ClientRequest
     public virtual bool EndsBatch => false;
 }
 
-/// <param name="CopyStatements">The texts of its COPY statements, in order, for the CopyOutResponses they start.</param>
-internal sealed record QueryRequest(IReadOnlyList<string> CopyStatements) : ClientRequest
+/// <summary>A COPY … TO STDOUT as the client wrote it: how to read its data and where the data comes from, or why it cannot be read.</summary>
+internal sealed record CopyStatement(string Text, CopyOutOptions? Options, CopySource? Source, string? Error)
+{
+    /// <summary>The COPY statements of a text that send rows to the client, in order; null for any other statement.</summary>
+    public static CopyStatement? From(string text) =>
+        CopyOutOptions.TryFromStatement(text, out var options, out var source, out var error) ? new CopyStatement(text, options, source, null)
+        : CopyOutOptions.SendsNoRows(error) ? null
+        : new CopyStatement(text, null, null, error);
+}
+
+/// <param name="CopyStatements">Its COPY … TO STDOUT statements, in order, for the CopyOutResponses they start.</param>
+internal sealed record QueryRequest(IReadOnlyList<CopyStatement> CopyStatements) : ClientRequest
 {
     public override bool EndsBatch => true;
 
@@ -23,7 +34,7 @@ internal sealed record QueryRequest(IReadOnlyList<string> CopyStatements) : Clie
 }
 
 /// <param name="CopyStatement">The text when the statement is a COPY, for a CopyOutResponse its Execute starts.</param>
-internal sealed record ParseRequest(string StatementName, string? CopyStatement) : ClientRequest;
+internal sealed record ParseRequest(string StatementName, CopyStatement? CopyStatement) : ClientRequest;
 
 internal sealed record BindRequest(string PortalName, string StatementName, short[] ResultFormats) : ClientRequest;
 

@@ -33,7 +33,7 @@ internal sealed partial class ResultMasker
             _queryRows = null;
         }
 
-        _copy = null;
+        ForgetCopy();
         DropIfWithholding();
         return new ServerMasking(false, null, TakeStatementCounts());
     }
@@ -96,7 +96,7 @@ internal sealed partial class ResultMasker
             }
         }
 
-        _copy = null;
+        ForgetCopy();
     }
 
     private void OnReadyForQuery()
@@ -106,7 +106,7 @@ internal sealed partial class ResultMasker
         }
 
         _queryRows = null;
-        _copy = null;
+        ForgetCopy();
         _withholding = false;
     }
 

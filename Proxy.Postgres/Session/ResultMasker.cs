@@ -55,9 +55,9 @@ internal sealed partial class ResultMasker
         _messages = new ServerMessageMasker(rules);
     }
 
-    private sealed class StatementState(string? copyStatement)
+    private sealed class StatementState(CopyStatement? copyStatement)
     {
-        public string? CopyStatement { get; } = copyStatement;
+        public CopyStatement? CopyStatement { get; } = copyStatement;
 
         public IReadOnlyList<FieldDescription>? Fields { get; set; }
     }
@@ -98,8 +98,15 @@ internal sealed partial class ResultMasker
         }
     }
 
-    private static IReadOnlyList<string> CopyTexts(ClientStatement? statement) =>
-        statement?.Analysis.Statements.Where(s => s.CommandTag == "COPY").Select(s => s.Text).ToArray() ?? [];
+    private static IReadOnlyList<CopyStatement> CopyTexts(ClientStatement? statement)
+    {
+        if (statement is null || !statement.Analysis.Statements.Any(s => s.CommandTag == "COPY"))
+        {
+            return [];
+        }
+
+        return statement.Analysis.Statements.Where(s => s.CommandTag == "COPY").Select(s => CopyStatement.From(s.Text)).OfType<CopyStatement>().ToArray();
+    }
 
     private static short[] Formats(FormatCodeList list)
     {

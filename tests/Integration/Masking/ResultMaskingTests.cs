@@ -84,4 +84,33 @@ public sealed class ResultMaskingTests
             Assert.That(reader.GetDecimal(6), Is.EqualTo(1250.50m));
         }
     }
+
+    [Test]
+    public async Task The_outcome_event_counts_masked_values_per_column_and_detector_and_the_recording_holds_only_masked_bytes()
+    {
+        using var fixture = new HoopProxy.Tests.Unit.Recording.RecordingFixture();
+        await using (var store = await fixture.OpenAsync())
+        {
+            await using (var proxy = await ProxyInstance.StartAsync(masking: Load(IssueRules), recordings: store))
+            {
+                await PsqlAsync(proxy, "SELECT ssn, notes FROM customers ORDER BY id");
+                Assert.That(await Poll.UntilAsync(() => Task.FromResult(store.ListSessions().Any(s => s.State == HoopProxy.Core.Recording.SessionState.Sealed)),
+                    TimeSpan.FromSeconds(20)), Is.True);
+            }
+
+            var session = store.ListSessions().Single();
+            var records = store.OpenSession(session.SessionId).ReadRecords().ToList();
+            var outcome = records.Single(r => r.EventType == "outcome");
+            var masked = outcome.Fields!["masked"]!;
+            Assert.That(masked["columns"]!.ToJsonString(), Is.EqualTo("{\"public.customers.ssn\":2,\"public.customers.notes\":1}"));
+            Assert.That(masked["detectors"]!.ToJsonString(), Is.EqualTo("{\"payment-card\":1,\"phone\":1}"));
+            var received = string.Concat(records.Where(r => r.Type == HoopProxy.Core.Recording.RecordType.Data && r.Direction == HoopProxy.Core.Recording.RecordDirection.ServerToClient)
+                .Select(r => System.Text.Encoding.UTF8.GetString(r.Data.Span)));
+            Assert.That(received, Does.Contain("***-**-8726"));
+            foreach (var value in SensitiveValues)
+            {
+                Assert.That(received, Does.Not.Contain(value));
+            }
+        }
+    }
 }
