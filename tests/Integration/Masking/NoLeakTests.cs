@@ -80,6 +80,7 @@ public sealed class NoLeakTests
         COPY (SELECT ssn, notes FROM customers ORDER BY id) TO STDOUT WITH (FORMAT csv);
         \echo @@copy-binary
         COPY customers TO STDOUT WITH (FORMAT binary);
+        \echo
         \echo @@prepare
         PREPARE p AS SELECT ssn, notes FROM customers ORDER BY id;
         EXECUTE p;
@@ -107,6 +108,7 @@ public sealed class NoLeakTests
         List<byte[]> perConnection;
         var npgsqlSaw = new List<string>();
         var npgsqlFailures = new List<string>();
+        string npgsqlPayload;
         await using (var store = await fixture.OpenAsync())
         {
             await using (var proxy = await ProxyInstance.StartAsync(masking: Load(IssueRules), recordings: store))
@@ -125,7 +127,7 @@ public sealed class NoLeakTests
                     GssEncryptionMode = GssEncryptionMode.Disable,
                     IncludeErrorDetail = true,
                 };
-                await RunNpgsqlAsync(builder.ConnectionString, npgsqlSaw);
+                npgsqlPayload = await RunNpgsqlAsync(builder.ConnectionString, npgsqlSaw);
                 await RunNpgsqlCopyAsync(builder.ConnectionString, npgsqlSaw, npgsqlFailures);
 
                 Assert.That(await Poll.UntilAsync(() => Task.FromResult(
@@ -164,6 +166,11 @@ public sealed class NoLeakTests
         var otherSsn = analyst ? "***-**-4421" : "[REDACTED:us-ssn]";
         var number = analyst ? "******3210" : AccountNumber;
         var otherNumber = analyst ? "****-**21-00" : "8765-4321-00";
+        // Binary COPY: alice's column rules make the proxy describe the COPY's columns, so text values are masked
+        // like in rows; bob's session has detectors only, no description, and a binary value of unknown type in which
+        // a detector finds something is sent as NULL (ResultMasker.Copy: fail closed). Either way: the non-sensitive
+        // name passes, and the negative search above covers the rest.
+        var binaryCopyShows = analyst ? ssn : "Ann Lee";
         const string notes = "called from [REDACTED:phone] about card [REDACTED:payment-card]";
         const string profile = """{"ssn": "[REDACTED:us-ssn]", "city": "Berlin", "iban": "[REDACTED:iban]"}""";
         const string phones = """{"[REDACTED:phone]","[REDACTED:phone]"}""";
@@ -204,10 +211,11 @@ public sealed class NoLeakTests
             Assert.That(Section(sections, "array-text"), Is.EqualTo("[REDACTED:phone]|[REDACTED:phone]; [REDACTED:phone]"));
             Assert.That(Section(sections, "expression"), Is.EqualTo($"{notes} x\nno issues x"));
             Assert.That(Section(sections, "row"), Does.StartWith("(1,\"Ann Lee\",").And.Contain("[REDACTED:us-ssn]").And.Contain("[REDACTED:payment-card]"));
+            Assert.That(npgsqlPayload, Is.EqualTo(notes), "the notification Npgsql received");
             Assert.That(Section(sections, "notify"), Does.Contain($"Asynchronous notification \"c\" with payload \"{notes}\" received"));
             Assert.That(Section(sections, "copy-text"), Does.StartWith("1\tAnn Lee\t").And.Contain("[REDACTED:"));
             Assert.That(Section(sections, "copy-csv"), Does.StartWith(ssn + ",").And.Contain("[REDACTED:payment-card]"));
-            Assert.That(Section(sections, "copy-binary"), Does.StartWith("PGCOPY\n").And.Contain("[REDACTED:"));
+            Assert.That(Section(sections, "copy-binary"), Does.StartWith("PGCOPY\n").And.Contain(binaryCopyShows));
             Assert.That(Section(sections, "prepare"), Is.EqualTo($"{ssn}|{notes}\n{otherSsn}|no issues"));
             Assert.That(Section(sections, "cursor"), Is.EqualTo(Section(sections, "star")), "FETCH from a cursor is masked like the SELECT");
 
@@ -229,7 +237,8 @@ public sealed class NoLeakTests
         });
     }
 
-    private static async Task RunNpgsqlAsync(string connectionString, List<string> saw)
+    /// <summary>Runs every shape but COPY on one connection; returns the notification's payload.</summary>
+    private static async Task<string> RunNpgsqlAsync(string connectionString, List<string> saw)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
@@ -296,7 +305,7 @@ public sealed class NoLeakTests
             await notify.ExecuteNonQueryAsync();
         }
 
-        Assert.That(await notified.Task.WaitAsync(TimeSpan.FromSeconds(10)), Is.EqualTo("called from [REDACTED:phone] about card [REDACTED:payment-card]"));
+        var payload = await notified.Task.WaitAsync(TimeSpan.FromSeconds(10));
 
         await using var batch = new NpgsqlBatch(connection)
         {
@@ -326,6 +335,8 @@ public sealed class NoLeakTests
 
             Assert.That(results, Is.EqualTo(4));
         }
+
+        return payload;
     }
 
     /// <summary>
@@ -347,7 +358,11 @@ public sealed class NoLeakTests
                 }
 
                 var binaryText = Encoding.Latin1.GetString(binary.ToArray());
-                Assert.That(binaryText, Does.StartWith("PGCOPY\n").And.Contain("Ann Lee").And.Contain("[REDACTED:"));
+                if (!binaryText.StartsWith("PGCOPY\n", StringComparison.Ordinal) || !binaryText.Contains("Ann Lee", StringComparison.Ordinal)
+                    || !binaryText.Contains("no issues", StringComparison.Ordinal))
+                {
+                    failures.Add("Npgsql binary COPY: the non-sensitive rows did not arrive");
+                }
                 lock (saw)
                 {
                     saw.Add(binaryText);
@@ -366,7 +381,10 @@ public sealed class NoLeakTests
             {
                 using var text = await connection.BeginTextExportAsync("COPY (SELECT ssn, notes, profile FROM customers ORDER BY id) TO STDOUT");
                 var exported = await text.ReadToEndAsync();
-                Assert.That(exported.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(2));
+                if (exported.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length != 2)
+                {
+                    failures.Add("Npgsql text COPY: not two rows");
+                }
                 lock (saw)
                 {
                     saw.Add(exported);
