@@ -80,6 +80,12 @@ public static class DemoCommand
 
             Try: SELECT current_user, * FROM customers;
 
+            The sample masking (rules "pii-columns" and "detect-everywhere"):
+              as alice (analysts): SELECT name, ssn, email FROM customers;   -- ssn ***-**-8726, email [REDACTED:email]
+              as bob (engineers):  SELECT ssn, number, iban FROM customers JOIN accounts ON customer_id = customers.id;
+                                   -- [REDACTED:us-ssn], [REDACTED:payment-card], [REDACTED:iban]
+              COPY customers TO STDOUT;  -- masked too, as are errors, notices and NOTIFY payloads
+
             The sample policy (edit the configuration file; it is reloaded when it changes):
               DELETE FROM accounts;          -- ERROR 42501: blocked by rule "protect-accounts"
               DROP DATABASE bank;            -- ERROR 42501: blocked by rule "no-drop-database"
@@ -128,6 +134,13 @@ public static class DemoCommand
             new { Name = "protect-accounts", Action = "Block", Match = new { Commands = new[] { "DELETE", "TRUNCATE" }, Relations = new[] { "public.accounts" } } },
             new { Name = "ddl-needs-approval", Action = "Review", Approvers = new[] { "dba" }, Timeout = "00:05:00", Match = new { Classes = new[] { "DDL" } } },
         },
+        // The masking rules, as written.
+        Masking = new object[]
+        {
+            new { Name = "pii-columns", Match = new { Groups = new[] { "analysts" } }, Columns = new[] { "public.customers.ssn", "public.accounts.number" },
+                Operator = "Partial", Keep = 4 },
+            new { Name = "detect-everywhere", Detectors = new[] { "us-ssn", "payment-card", "email", "phone", "iban", "aba-routing" }, Operator = "Redact" },
+        },
         Admin = new
         {
             Listen = $"127.0.0.1:{adminPort.ToString(CultureInfo.InvariantCulture)}",
@@ -171,9 +184,9 @@ public static class DemoCommand
             balance numeric(12,2) NOT NULL DEFAULT 0
         );
         INSERT INTO customers (name, email, ssn, phone) VALUES
-            ('Ada Lovelace', 'ada@example.com', '123-45-6789', '+1 202 555 0101'),
-            ('Alan Turing', 'alan@example.com', '219-09-9999', '+1 202 555 0102'),
-            ('Grace Hopper', 'grace@example.com', '078-05-1120', '+1 202 555 0103');
+            ('Ada Lovelace', 'ada@example.com', '536-22-8726', '+1 202 555 0101'),
+            ('Alan Turing', 'alan@example.com', '212-09-4421', '+1 202 555 0102'),
+            ('Grace Hopper', 'grace@example.com', '401-32-0117', '+1 202 555 0103');
         INSERT INTO accounts (customer_id, number, iban, balance) VALUES
             (1, '4111111111111111', 'GB82WEST12345698765432', 1500.00),
             (2, '5500005555555559', 'DE89370400440532013000', 250.75),

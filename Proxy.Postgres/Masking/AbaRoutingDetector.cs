@@ -9,6 +9,9 @@ namespace HoopProxy.Postgres.Masking;
 /// </summary>
 public sealed class AbaRoutingDetector : IDetector
 {
+    /// <summary>Every match has digits.</summary>
+    public string? RequiredCharacters => "0123456789";
+
     private const int Digits = 9;
 
     public string Name => DetectorNames.AbaRouting;

@@ -9,6 +9,8 @@ namespace HoopProxy.Postgres.Masking;
 /// </summary>
 public sealed class EmailDetector : IDetector
 {
+    public string? RequiredCharacters => "@";
+
     private const int MaxLocalLength = 64;
     private const int MaxDomainLength = 253;
     private const int MaxLabelLength = 63;

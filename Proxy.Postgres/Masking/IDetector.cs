@@ -16,4 +16,10 @@ public interface IDetector
     /// Must not allocate.
     /// </summary>
     bool TryFindNext(ReadOnlySpan<char> text, int startAt, out TextMatch match);
+
+    /// <summary>
+    /// Characters every match contains at least one of (digits for the numeric detectors, <c>@</c> for e-mail), so a
+    /// text without any of them is skipped with one vectorised search; null when no such set exists (custom patterns).
+    /// </summary>
+    string? RequiredCharacters => null;
 }

@@ -7,6 +7,9 @@ namespace HoopProxy.Postgres.Masking;
 /// </summary>
 public sealed class IbanDetector : IDetector
 {
+    /// <summary>Every match has digits.</summary>
+    public string? RequiredCharacters => "0123456789";
+
     public string Name => DetectorNames.Iban;
 
     public bool TryFindNext(ReadOnlySpan<char> text, int startAt, out TextMatch match)

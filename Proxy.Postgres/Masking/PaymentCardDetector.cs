@@ -7,6 +7,9 @@ namespace HoopProxy.Postgres.Masking;
 /// </summary>
 public sealed class PaymentCardDetector : IDetector
 {
+    /// <summary>Every match has digits.</summary>
+    public string? RequiredCharacters => "0123456789";
+
     private const int MinDigits = 13;
     private const int MaxDigits = 19;
     private const int MaxGroups = 6;

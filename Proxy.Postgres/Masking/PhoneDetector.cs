@@ -13,6 +13,9 @@ namespace HoopProxy.Postgres.Masking;
 /// </summary>
 public sealed class PhoneDetector : IDetector
 {
+    /// <summary>Every match has digits.</summary>
+    public string? RequiredCharacters => "0123456789";
+
     private const int MinE164Digits = 8;
     private const int MaxE164Digits = 15;
 

@@ -29,7 +29,14 @@ public sealed class ValueMasker
         }
 
         Operator = maskOperator;
+        // A backslash too: a JSON \uXXXX escape can spell any required character.
+        _required = _detectors.All(d => d.RequiredCharacters is not null)
+            ? SearchValues.Create(string.Concat(_detectors.Select(d => d.RequiredCharacters)) + "\\")
+            : null;
     }
+
+    /// <summary>Characters one of which every match of every detector contains; null when a detector cannot say.</summary>
+    private readonly SearchValues<char>? _required;
 
     public IReadOnlyList<IDetector> Detectors => _detectors;
 
@@ -55,6 +62,12 @@ public sealed class ValueMasker
         if (!matchCounts.IsEmpty && matchCounts.Length < _detectors.Length)
         {
             throw new ArgumentException($"needs one counter per detector ({_detectors.Length})", nameof(matchCounts));
+        }
+
+        if (_required is not null && !value.ContainsAny(_required))
+        {
+            masked = default;
+            return false;
         }
 
         var view = UnicodeEscapeView.Create(value);

@@ -374,7 +374,8 @@ internal sealed partial class PostgresSession
         var masker = CreateMasker(upstream, serverEdits);
         var frontend = new MessageRelay(client.Input, upstream.Pipe.Output, new FrontendObserver(gate, audit, guard, _context.Analyzer, masker),
             limits.MaxMessageBytes, inspectable, "client", clientEdits);
-        var backend = new MessageRelay(upstream.Pipe.Input, client.Output, new BackendObserver(gate, audit, guard, masker),
+        var schemaChanges = _context.Catalogs?.Invoke(upstream.Target) is { } catalog ? new SchemaChangeWatcher(catalog) : null;
+        var backend = new MessageRelay(upstream.Pipe.Input, client.Output, new BackendObserver(gate, audit, guard, masker, schemaChanges),
             limits.MaxMessageBytes, inspectable, "server", serverEdits);
         clientBound = backend;
         if (guard is not null)

@@ -15,14 +15,9 @@ internal sealed partial class ResultMasker
     /// <summary>The rows plan of the result now streaming, whose counts belong to the statement it answers.</summary>
     private ResultMaskPlan? CurrentPlan(ClientRequest? head) => _copy?.Plan ?? (head is ExecuteRequest execute ? execute.Rows?.Plan : _queryRows?.Plan);
 
-    private ServerMasking OnResultEnd(byte code, ClientRequest? head, in ReadOnlySequence<byte> body)
+    private ServerMasking OnResultEnd(ClientRequest? head)
     {
         CurrentPlan(head)?.TakeCounts(_counts);
-        if (code == (byte)BackendMessageCode.CommandComplete && CommandComplete.TryParse(body, out var complete) && ChangesSchema(complete.Tag))
-        {
-            // The statement ran: names and columns the catalog cached may have changed.
-            _catalog?.Invalidate();
-        }
 
         if (head is ExecuteRequest)
         {
@@ -37,9 +32,6 @@ internal sealed partial class ResultMasker
         DropIfWithholding();
         return new ServerMasking(false, null, TakeStatementCounts());
     }
-
-    private static bool ChangesSchema(string tag) =>
-        tag.StartsWith("CREATE", StringComparison.Ordinal) || tag.StartsWith("ALTER", StringComparison.Ordinal) || tag.StartsWith("DROP", StringComparison.Ordinal);
 
     private MaskCounts? TakeStatementCounts()
     {
@@ -175,6 +167,27 @@ internal sealed partial class ResultMasker
         return default;
     }
 
+    /// <summary>
+    /// The first row of an Execute is wanted before its plan is known; when it is too large to hold, the plan is looked
+    /// up without waiting for the catalog: rows nothing can be masked in stream on.
+    /// </summary>
+    private bool RowsOfExecuteNeedNoMasking()
+    {
+        if (!_requests.TryPeek(out var head) || head is not ExecuteRequest { RowsLookedUp: false } execute)
+        {
+            return false;
+        }
+
+        if (!TryPortalRows(execute.PortalName, out var rows, out var refusal, mayWait: false) || refusal is not null || rows!.MasksAnything)
+        {
+            return false;
+        }
+
+        execute.Rows = rows;
+        execute.RowsLookedUp = true;
+        return true;
+    }
+
     private void DropIfWithholding()
     {
         if (_withholding)
@@ -192,6 +205,8 @@ internal sealed partial class ResultMasker
         var tooLarge = $"a {bodyLength}-byte message is larger than the proxy can mask";
         switch ((BackendMessageCode)code)
         {
+            case BackendMessageCode.DataRow when !_withholding && RowsOfExecuteNeedNoMasking():
+                return UninspectableAction.Forward;
             case BackendMessageCode.DataRow or BackendMessageCode.CopyData or BackendMessageCode.FunctionCallResponse:
                 if (!_withholding)
                 {

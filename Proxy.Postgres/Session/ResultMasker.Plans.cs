@@ -13,11 +13,12 @@ internal sealed partial class ResultMasker
     /// The masking of rows with these fields. False when the relay must wait for the catalog first (the message is
     /// held and seen again). <paramref name="refusal"/> says why the rows cannot be masked safely.
     /// </summary>
-    private bool TryPlan(IReadOnlyList<FieldDescription> fields, bool[] binary, out RowsPlan? rows, out string? refusal)
+    /// <param name="mayWait">False where the relay cannot hold the message: uncached sources are then a refusal.</param>
+    private bool TryPlan(IReadOnlyList<FieldDescription> fields, bool[] binary, out RowsPlan? rows, out string? refusal, bool mayWait = true)
     {
         rows = null;
         refusal = null;
-        if (_rules.HasColumnRules && !SourcesKnown(fields, out refusal))
+        if (_rules.HasColumnRules && !SourcesKnown(fields, mayWait, out refusal))
         {
             return refusal is not null;
         }
@@ -46,7 +47,7 @@ internal sealed partial class ResultMasker
     /// True when every column's source is cached. Otherwise starts (or finishes) the lookup: false with no refusal
     /// means "hold the message until it is done"; false with a refusal means it failed.
     /// </summary>
-    private bool SourcesKnown(IReadOnlyList<FieldDescription> fields, out string? refusal)
+    private bool SourcesKnown(IReadOnlyList<FieldDescription> fields, bool mayWait, out string? refusal)
     {
         refusal = null;
         if (_catalog is null)
@@ -75,6 +76,12 @@ internal sealed partial class ResultMasker
             return true;
         }
 
+        if (!mayWait)
+        {
+            refusal = "masking cannot name the columns of this result without looking them up, and its first row is too large to hold meanwhile";
+            return false;
+        }
+
         if (_resolving is { IsCompleted: true } finished)
         {
             _resolving = null;
@@ -91,7 +98,7 @@ internal sealed partial class ResultMasker
     }
 
     /// <summary>The rows of an Execute: the portal's own description, or its statement's with the Bind's formats.</summary>
-    private bool TryPortalRows(string portalName, out RowsPlan? rows, out string? refusal)
+    private bool TryPortalRows(string portalName, out RowsPlan? rows, out string? refusal, bool mayWait = true)
     {
         rows = null;
         if (!_portals.TryGetValue(portalName, out var portal))
@@ -102,12 +109,12 @@ internal sealed partial class ResultMasker
 
         if (portal.Fields is { } described)
         {
-            return TryPlan(described, FieldFormats(described), out rows, out refusal);
+            return TryPlan(described, FieldFormats(described), out rows, out refusal, mayWait);
         }
 
         if (_statements.TryGetValue(portal.StatementName, out var statement) && statement.Fields is { } fields)
         {
-            return TryPlan(fields, RowsPlan.FormatsFromBind(portal.ResultFormats, fields.Count), out rows, out refusal);
+            return TryPlan(fields, RowsPlan.FormatsFromBind(portal.ResultFormats, fields.Count), out rows, out refusal, mayWait);
         }
 
         refusal = "masking needs the description of this result; describe the statement or the portal before executing it";

@@ -193,7 +193,7 @@ internal sealed partial class ResultMasker
             case BackendMessageCode.CopyDone:
                 return OnCopyDone();
             case BackendMessageCode.CommandComplete or BackendMessageCode.EmptyQueryResponse or BackendMessageCode.PortalSuspended:
-                return OnResultEnd(code, head, body);
+                return OnResultEnd(head);
             case BackendMessageCode.ErrorResponse:
                 return OnError(head, body, replacedByProxy);
             case BackendMessageCode.ReadyForQuery:

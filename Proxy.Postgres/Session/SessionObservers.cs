@@ -104,13 +104,16 @@ internal sealed class BackendObserver : IMessageObserver
     private readonly StatementAudit? _audit;
     private readonly StatementGuard? _guard;
     private readonly ResultMasker? _masker;
+    private readonly SchemaChangeWatcher? _schemaChanges;
 
-    public BackendObserver(DrainGate gate, StatementAudit? audit = null, StatementGuard? guard = null, ResultMasker? masker = null)
+    public BackendObserver(DrainGate gate, StatementAudit? audit = null, StatementGuard? guard = null, ResultMasker? masker = null,
+        SchemaChangeWatcher? schemaChanges = null)
     {
         _gate = gate;
         _audit = audit;
         _guard = guard;
         _masker = masker;
+        _schemaChanges = schemaChanges;
     }
 
     public bool OnMessageStart(byte code) => true;
@@ -119,7 +122,8 @@ internal sealed class BackendObserver : IMessageObserver
         code == (byte)BackendMessageCode.ReadyForQuery
         || (_audit is not null && StatementAudit.IsServerMessageAudited(code))
         || (_guard is not null && StatementGuard.IsServerMessageGuarded(code))
-        || (_masker is not null && _masker.WantsServerMessage(code));
+        || (_masker is not null && _masker.WantsServerMessage(code))
+        || (_schemaChanges is not null && SchemaChangeWatcher.IsWatched(code));
 
     public bool OnMessage(byte code, in ReadOnlySequence<byte> body)
     {
@@ -132,6 +136,8 @@ internal sealed class BackendObserver : IMessageObserver
         {
             return true;
         }
+
+        _schemaChanges?.OnServerMessage(code, body);
 
         if (replaced is not null)
         {

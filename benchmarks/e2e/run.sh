@@ -13,11 +13,13 @@
 # Prints the figures and the ratios; writes nothing into the repository; removes everything it started on exit.
 #
 # Environment:
-#   PATHS="direct pgbouncer hoopproxy hoopproxy+policy hoopproxy+rec hoopproxy+zstd"
-#                   the paths measured (default: all six); hoopproxy = recording off, no rules;
+#   PATHS="direct pgbouncer hoopproxy hoopproxy+policy hoopproxy+rec hoopproxy+zstd hoopproxy+mask hoopproxy+detect"
+#                   the paths measured (default: all eight); hoopproxy = recording off, no rules;
 #                   hoopproxy+policy = recording off, the three Policies rules of the issue; hoopproxy+rec = recording
 #                   on (no compression), hoopproxy+zstd = recording on with zstd; each HoopProxy path is its own
-#                   process, port and configuration (and recording directory when it records)
+#                   process, port and configuration (and recording directory when it records); hoopproxy+mask = the
+#                   two text columns of big masked by column rules (Partial), hoopproxy+detect = the six detectors on
+#                   every text column (Redact)
 #   DURATION=20     seconds per pgbench run
 #   ROUNDS=3        pgbench rounds; the order of the paths rotates every round, the median is reported
 #   CLIENTS=4 THREADS=2 SCALE=10
@@ -40,7 +42,7 @@ KEEP=${KEEP:-0}
 LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-ALL_PATHS=(direct pgbouncer hoopproxy hoopproxy+policy hoopproxy+rec hoopproxy+zstd)
+ALL_PATHS=(direct pgbouncer hoopproxy hoopproxy+policy hoopproxy+rec hoopproxy+zstd hoopproxy+mask hoopproxy+detect)
 MODES=(simple extended prepared)
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -227,6 +229,8 @@ POLICY_RULES='[
     { "Name": "ddl-needs-approval", "Action": "Review", "Approvers": [ "dba" ], "Timeout": "00:05:00",
       "Match": { "Classes": [ "DDL" ] } }
   ]'
+MASK_COLUMNS='[ { "Name": "two-columns", "Columns": [ "public.big.h", "public.big.pad" ], "Operator": "Partial", "Keep": 4 } ]'
+MASK_DETECTORS='[ { "Name": "detect-everywhere", "Detectors": [ "us-ssn", "payment-card", "email", "phone", "iban", "aba-routing" ], "Operator": "Redact" } ]'
 for t in ${HOOP_PATHS[@]+"${HOOP_PATHS[@]}"}; do
   HOOP_PORT[$t]=$(free_port)
   HOOP_CONF[$t]="$WORK/$t.json"
@@ -235,6 +239,12 @@ for t in ${HOOP_PATHS[@]+"${HOOP_PATHS[@]}"}; do
   # Only hoopproxy+policy has rules; without a Policies section the proxy does not parse statements at all.
   [ "$t" = "$POLICY_PATH" ] && policies=",
   \"Policies\": $POLICY_RULES"
+  # hoopproxy+mask: the two text columns of big masked by column rules (Partial, the issue's pii-columns shape);
+  # hoopproxy+detect: the issue's six detectors on every text column of every result.
+  [ "$t" = hoopproxy+mask ] && policies=",
+  \"Masking\": $MASK_COLUMNS"
+  [ "$t" = hoopproxy+detect ] && policies=",
+  \"Masking\": $MASK_DETECTORS"
   case $t in
     hoopproxy+rec)  compression=None ;;
     hoopproxy+zstd) compression=Zstd ;;
@@ -520,6 +530,20 @@ if selected "$POLICY_PATH"; then
   done
 fi
 
+# ---------------------------------------------------------------- was masking really applied?
+# A masking path whose rules were not loaded would measure a plain proxy. After the reads (the catalog is warm):
+# hoopproxy+mask must show big.h as 28 stars and its last 4 characters; hoopproxy+detect must redact an SSN.
+MASK_FAILED=0
+if selected hoopproxy+mask; then
+  got=$(on hoopproxy+mask psql -X -At -c 'SELECT h FROM big WHERE g = 1' 2>&1)
+  expected="$(printf '%.0s*' $(seq 1 28))$(on direct psql -X -At -c 'SELECT right(h, 4) FROM big WHERE g = 1')"
+  if [ "$got" = "$expected" ]; then log "masking check hoopproxy+mask: big.h reads $got"; else MASK_FAILED=1; log "masking check hoopproxy+mask FAILED: got '$got', expected '$expected'"; fi
+fi
+if selected hoopproxy+detect; then
+  got=$(on hoopproxy+detect psql -X -At -c "SELECT 'SSN 536-22-8726'" 2>&1)
+  if [ "$got" = "SSN [REDACTED:us-ssn]" ]; then log "masking check hoopproxy+detect: $got"; else MASK_FAILED=1; log "masking check hoopproxy+detect FAILED: got '$got'"; fi
+fi
+
 # ---------------------------------------------------------------- verifying the recordings
 # Stop the recording proxies first (SIGTERM, a clean shutdown): every session is then sealed and indexed, so verify
 # checks everything and also checks that a shutdown leaves a directory that verifies.
@@ -563,6 +587,8 @@ row() {
 # off = hoopproxy (recording off, no rules), policy = hoopproxy+policy, rec = hoopproxy+rec, zstd = hoopproxy+zstd.
 RATIOS=()
 for r in "hoop/direct hoopproxy direct" "hoop/pgbouncer hoopproxy pgbouncer" \
+         "mask/direct hoopproxy+mask direct" "mask/off hoopproxy+mask hoopproxy" "mask/pgbouncer hoopproxy+mask pgbouncer" \
+         "detect/direct hoopproxy+detect direct" "detect/off hoopproxy+detect hoopproxy" \
          "policy/off hoopproxy+policy hoopproxy" "rec/off hoopproxy+rec hoopproxy" "zstd/off hoopproxy+zstd hoopproxy" \
          "rec/pgbouncer hoopproxy+rec pgbouncer" "zstd/pgbouncer hoopproxy+zstd pgbouncer"; do
   read -r _ num den <<<"$r"
@@ -771,4 +797,9 @@ if [ "$POLICY_FAILED" = 1 ]; then
   echo "!!! POLICY VERIFICATION FAILED: see 'Statement policy verification' and 'Failures' above (KEEP=1 keeps the logs) !!!"
   log "ERROR: policy verification failed"
 fi
-[ "$VERIFY_FAILED" = 0 ] && [ "$POLICY_FAILED" = 0 ] || exit 1
+if [ "$MASK_FAILED" = 1 ]; then
+  echo
+  echo "!!! MASKING VERIFICATION FAILED: a masking path did not mask (see the log lines 'masking check') !!!"
+  log "ERROR: masking verification failed"
+fi
+[ "$VERIFY_FAILED" = 0 ] && [ "$POLICY_FAILED" = 0 ] && [ "$MASK_FAILED" = 0 ] || exit 1

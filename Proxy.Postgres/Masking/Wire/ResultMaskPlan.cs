@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
+using System.Text.Unicode;
 using HoopProxy.Postgres.Masking.Rules;
 
 namespace HoopProxy.Postgres.Masking.Wire;
@@ -17,7 +18,6 @@ public sealed record ResultColumn(string Label, ValueKind Kind, ColumnMask? Rule
 public sealed class ResultMaskPlan : IFieldMasker
 {
     private const int StackChars = 256;
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private static ReadOnlySpan<byte> JsonbVersion => [1];
 
@@ -210,27 +210,23 @@ public sealed class ResultMaskPlan : IFieldMasker
 
     /// <summary>
     /// The value as text: the column rule masks it whole, then each detector rule masks what it finds. Invalid UTF-8
-    /// cannot be scanned reliably, so it is treated as something to hide (NULL).
+    /// cannot be scanned reliably, so it is treated as something to hide (NULL). Works in pooled or stack buffers:
+    /// a value costs no allocation unless a detector finds something in it.
     /// </summary>
     private FieldMaskResult MaskText(ResultColumn target, ReadOnlySpan<byte> utf8, IBufferWriter<byte> replacement, bool asJsonString)
     {
-        char[]? rented = null;
-        int charCount;
+        char[]? rentedText = null;
+        char[]? rentedWhole = null;
         try
         {
-            charCount = StrictUtf8.GetCharCount(utf8);
-        }
-        catch (DecoderFallbackException)
-        {
-            return FieldMaskResult.Null;
-        }
+            Span<char> text = utf8.Length <= StackChars ? stackalloc char[StackChars] : (rentedText = ArrayPool<char>.Shared.Rent(utf8.Length));
+            if (Utf8.ToUtf16(utf8, text, out _, out var length, replaceInvalidSequences: false) != OperationStatus.Done)
+            {
+                return FieldMaskResult.Null;
+            }
 
-        Span<char> chars = charCount <= StackChars ? stackalloc char[StackChars] : (rented = ArrayPool<char>.Shared.Rent(charCount));
-        try
-        {
-            chars = chars[..StrictUtf8.GetChars(utf8, chars)];
-            ReadOnlySpan<char> current = chars;
-            string? masked = null;
+            ReadOnlySpan<char> current = text[..length];
+            var changed = false;
             if (target.Rule is { } rule)
             {
                 if (rule.Operator.NullsWholeValue)
@@ -238,8 +234,19 @@ public sealed class ResultMaskPlan : IFieldMasker
                     return FieldMaskResult.Null;
                 }
 
-                masked = WholeValue(rule, current, asJsonString);
-                current = masked;
+                if (asJsonString)
+                {
+                    current = WholeValueAsJsonString(rule, current);
+                }
+                else
+                {
+                    var wholeLength = rule.Operator.GetReplacementLength(current, rule.Column);
+                    Span<char> whole = wholeLength <= StackChars ? stackalloc char[StackChars] : (rentedWhole = ArrayPool<char>.Shared.Rent(wholeLength));
+                    rule.Operator.WriteReplacement(current, rule.Column, whole[..wholeLength]);
+                    current = whole[..wholeLength];
+                }
+
+                changed = true;
             }
 
             for (var i = 0; i < _detectors.Length; i++)
@@ -251,37 +258,37 @@ public sealed class ResultMaskPlan : IFieldMasker
                         return FieldMaskResult.Null;
                     }
 
-                    masked = found.Text!;
-                    current = masked;
+                    current = found.Text;
+                    changed = true;
                 }
             }
 
-            if (masked is null)
+            if (!changed)
             {
                 return FieldMaskResult.Unchanged;
             }
 
-            var span = replacement.GetSpan(Encoding.UTF8.GetMaxByteCount(masked.Length));
-            replacement.Advance(Encoding.UTF8.GetBytes(masked, span));
+            var span = replacement.GetSpan(Encoding.UTF8.GetMaxByteCount(current.Length));
+            replacement.Advance(Encoding.UTF8.GetBytes(current, span));
             return FieldMaskResult.Replaced;
         }
         finally
         {
-            if (rented is not null)
+            if (rentedText is not null)
             {
-                ArrayPool<char>.Shared.Return(rented);
+                ArrayPool<char>.Shared.Return(rentedText);
+            }
+
+            if (rentedWhole is not null)
+            {
+                ArrayPool<char>.Shared.Return(rentedWhole);
             }
         }
     }
 
-    private static string WholeValue(ColumnMask rule, ReadOnlySpan<char> value, bool asJsonString)
-    {
-        var length = rule.Operator.GetReplacementLength(value, rule.Column);
-        var text = string.Create(length, (rule, Value: value.ToString()), static (destination, state) =>
-            state.rule.Operator.WriteReplacement(state.Value, state.rule.Column, destination));
-        // A JSON column must still hold JSON: the masked text becomes a JSON string.
-        return asJsonString ? System.Text.Json.JsonSerializer.Serialize(text) : text;
-    }
+    /// <summary>A JSON column must still hold JSON: the masked text becomes a JSON string.</summary>
+    private static string WholeValueAsJsonString(ColumnMask rule, ReadOnlySpan<char> value) =>
+        System.Text.Json.JsonSerializer.Serialize(rule.Operator.MaskWholeValue(value.ToString(), rule.Column).Text);
 
     private static void WriteInt32(IBufferWriter<byte> output, int value)
     {

@@ -114,3 +114,71 @@ public sealed class ResultMaskingTests
         }
     }
 }
+
+/// <summary>Where masking cannot see a value whole, and where the catalog must be read again.</summary>
+[TestFixture]
+public sealed class MaskingLimitTests
+{
+    [SetUp]
+    public Task SetUpAsync() => ResetAsync();
+
+    [Test]
+    public async Task A_row_too_large_to_inspect_that_needs_masking_ends_the_statement_with_an_error_and_the_session_goes_on()
+    {
+        await using var proxy = await ProxyInstance.StartAsync(
+            o => o with { Limits = o.Limits with { Pipes = new HoopProxy.Core.Networking.PipeSettings { PauseThreshold = 64 * 1024, ResumeThreshold = 32 * 1024 } } },
+            masking: Load(IssueRules));
+        await using var connection = new NpgsqlConnection(proxy.ConnectionString());
+        await connection.OpenAsync();
+        await using (var large = new NpgsqlCommand("SELECT id, repeat('x', 200000) || ssn AS big FROM customers ORDER BY id", connection))
+        {
+            var error = await Assert.ThrowsAsync<PostgresException>(async () =>
+            {
+                await using var reader = await large.ExecuteReaderAsync();
+                while (await reader.ReadAsync())
+                {
+                    Assert.That(reader.GetString(1), Does.Not.Contain(Ssn));
+                }
+            });
+            Assert.That(error!.SqlState, Is.EqualTo("54000"));
+            Assert.That(error.MessageText, Does.Contain("larger than the proxy can mask"));
+        }
+
+        await using var small = new NpgsqlCommand("SELECT ssn FROM customers WHERE id = 1", connection);
+        Assert.That(await small.ExecuteScalarAsync(), Is.EqualTo("***-**-8726"), "the session goes on");
+
+        await using var unmasked = new NpgsqlCommand("SELECT 1 AS n, convert_to(repeat('y', 200000), 'UTF8') AS plain", connection);
+        await using var plainReader = await unmasked.ExecuteReaderAsync();
+        Assert.That(await plainReader.ReadAsync(), Is.True);
+        Assert.That(plainReader.GetFieldValue<byte[]>(1), Has.Length.EqualTo(200000),
+            "a large row with no column masking applies to (bytea is not scanned) still streams through");
+    }
+
+    [Test]
+    public async Task Ddl_through_the_proxy_refreshes_the_column_names_even_from_a_session_without_masking()
+    {
+        const string analystsOnly = """
+            { "Masking": [ { "Name": "pii-columns", "Match": { "Groups": [ "analysts" ] }, "Columns": [ "public.customers.ssn" ],
+                             "Operator": "Partial", "Keep": 4 } ] }
+            """;
+        await using var proxy = await ProxyInstance.StartAsync(masking: Load(analystsOnly));
+        await using var connection = new NpgsqlConnection(proxy.ConnectionString());
+        await connection.OpenAsync();
+        await using (var before = new NpgsqlCommand("SELECT name FROM customers WHERE id = 1", connection))
+        {
+            Assert.That(await before.ExecuteScalarAsync(), Is.EqualTo("Ann Lee"));
+        }
+
+        // bob (engineers) has no masking rule: his session masks nothing, but his DDL still refreshes the catalog.
+        await using (var dba = new NpgsqlConnection(proxy.ConnectionString("bob", "bob-pw")))
+        {
+            await dba.OpenAsync();
+            await using var rename = new NpgsqlCommand(
+                "ALTER TABLE customers RENAME COLUMN ssn TO ssn_old; ALTER TABLE customers RENAME COLUMN name TO ssn", dba);
+            await rename.ExecuteNonQueryAsync();
+        }
+
+        await using var after = new NpgsqlCommand("SELECT ssn FROM customers WHERE id = 1", connection);
+        Assert.That(await after.ExecuteScalarAsync(), Is.EqualTo("**n Lee"), "the column now called ssn is masked by the rule for public.customers.ssn");
+    }
+}
