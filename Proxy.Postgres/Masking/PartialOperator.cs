@@ -25,6 +25,12 @@ public sealed class PartialOperator : MaskOperator
 
     public override int GetReplacementLength(ReadOnlySpan<char> original, string label)
     {
+        if (System.Text.Ascii.IsValid(original))
+        {
+            // Every ASCII character stays one character (masked or kept): the common case, without decoding runes.
+            return original.Length;
+        }
+
         int firstKept = FirstKeptIndex(original);
         int length = 0;
         int maskable = 0;
@@ -42,6 +48,12 @@ public sealed class PartialOperator : MaskOperator
 
     public override void WriteReplacement(ReadOnlySpan<char> original, string label, Span<char> destination)
     {
+        if (System.Text.Ascii.IsValid(original))
+        {
+            WriteAscii(original, destination);
+            return;
+        }
+
         int firstKept = FirstKeptIndex(original);
         int written = 0;
         int maskable = 0;
@@ -60,6 +72,24 @@ public sealed class PartialOperator : MaskOperator
             }
 
             remaining = remaining[consumed..];
+        }
+    }
+
+    /// <summary>The same rule for ASCII text, where letters and digits are recognised without Unicode tables.</summary>
+    private void WriteAscii(ReadOnlySpan<char> original, Span<char> destination)
+    {
+        int total = 0;
+        foreach (char c in original)
+        {
+            total += char.IsAsciiLetterOrDigit(c) ? 1 : 0;
+        }
+
+        int firstKept = total > Keep ? total - Keep : total;
+        int maskable = 0;
+        for (int i = 0; i < original.Length; i++)
+        {
+            char c = original[i];
+            destination[i] = char.IsAsciiLetterOrDigit(c) && maskable++ < firstKept ? MaskChar : c;
         }
     }
 

@@ -1,68 +1,106 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using HoopProxy.Postgres.Protocol;
-using HoopProxy.Postgres.Protocol.Backend;
 
 namespace HoopProxy.Postgres.Masking.Wire;
 
 /// <summary>
 /// Rewrites one DataRow through a <see cref="RowsPlan"/>: only the columns the plan masks are looked at, and a row
-/// in which nothing changed is left alone (no replacement written). Buffers are reused from row to row, so a
-/// result streams with a bounded, constant amount of memory.
+/// in which nothing changed is left alone. The row is read as one span (it is at most the inspect limit, and almost
+/// always one segment of the pipe already) with plain offsets, and buffers are reused from row to row, so a result
+/// streams with a bounded, constant amount of memory and no allocation per row.
 /// </summary>
 public sealed class DataRowRewriter
 {
     private readonly ArrayBufferWriter<byte> _replacements = new(1024);
-    private readonly List<(FieldMaskResult Result, int Offset, int Length)> _fields = new(16);
+    private Field[] _fields = new Field[16];
     private byte[] _contiguous = new byte[1024];
+    private int _count;
+    private ReadOnlySequence<byte> _body;
 
-    private DataRow _row;
+    /// <summary>True when the last row spanned segments and was copied into <see cref="_contiguous"/>.</summary>
+    private bool _copied;
+
+    /// <summary>One column: where its value lies in the row (Length -1 for NULL) and what masking made of it.</summary>
+    private struct Field
+    {
+        public int Offset;
+        public int Length;
+        public FieldMaskResult Result;
+        public int ReplacementOffset;
+        public int ReplacementLength;
+    }
 
     /// <summary>False when the row needs no change; otherwise <see cref="WriteMasked"/> writes the masked row.</summary>
     public bool TryMask(ReadOnlySequence<byte> body, RowsPlan rows)
     {
-        if (!DataRow.TryParse(body, out var row))
+        var row = Contiguous(body);
+        _body = body;
+        if (row.Length < 2)
         {
-            throw new PostgresProtocolException(SqlState.ProtocolViolation, "the server sent a malformed DataRow");
+            throw Malformed();
+        }
+
+        _count = BinaryPrimitives.ReadUInt16BigEndian(row);
+        if (_fields.Length < _count)
+        {
+            _fields = new Field[Math.Max(_count, _fields.Length * 2)];
         }
 
         _replacements.ResetWrittenCount();
-        _fields.Clear();
         var changed = false;
-        var column = 0;
-        foreach (var value in row.Columns)
+        var position = 2;
+        for (var column = 0; column < _count; column++)
         {
-            var result = FieldMaskResult.Unchanged;
-            var offset = _replacements.WrittenCount;
-            if (!value.IsNull && rows.Plan.IsMasked(column))
+            if (row.Length - position < 4)
             {
-                var binary = column < rows.Binary.Length && rows.Binary[column];
-                result = rows.Plan.Mask(column, Contiguous(value.Data), binary, _replacements);
+                throw Malformed();
             }
 
-            _fields.Add((result, offset, _replacements.WrittenCount - offset));
-            changed |= result != FieldMaskResult.Unchanged;
-            column++;
+            var length = BinaryPrimitives.ReadInt32BigEndian(row[position..]);
+            position += 4;
+            if (length < -1 || length > row.Length - position)
+            {
+                throw Malformed();
+            }
+
+            ref var field = ref _fields[column];
+            field.Offset = position;
+            field.Length = length;
+            field.Result = FieldMaskResult.Unchanged;
+            if (length >= 0 && rows.Plan.IsMasked(column))
+            {
+                field.ReplacementOffset = _replacements.WrittenCount;
+                var binary = column < rows.Binary.Length && rows.Binary[column];
+                field.Result = rows.Plan.Mask(column, row.Slice(position, length), binary, _replacements);
+                field.ReplacementLength = _replacements.WrittenCount - field.ReplacementOffset;
+                changed |= field.Result != FieldMaskResult.Unchanged;
+            }
+
+            position += Math.Max(length, 0);
         }
 
-        _row = row;
+        if (position != row.Length)
+        {
+            throw Malformed();
+        }
+
         return changed;
     }
 
     /// <summary>The whole DataRow message of the last row <see cref="TryMask"/> changed, with the masked values in place.</summary>
     public void WriteMasked(IBufferWriter<byte> output)
     {
-        var row = _row;
+        var row = _copied ? _contiguous.AsSpan(0, (int)_body.Length) : _body.FirstSpan;
         long bodyLength = 2;
-        var index = 0;
-        foreach (var value in row.Columns)
+        for (var i = 0; i < _count; i++)
         {
-            var (result, _, length) = _fields[index++];
-            bodyLength += 4 + result switch
+            var field = _fields[i];
+            bodyLength += 4 + field.Result switch
             {
-                FieldMaskResult.Replaced => length,
+                FieldMaskResult.Replaced => field.ReplacementLength,
                 FieldMaskResult.Null => 0,
-                _ => value.IsNull ? 0 : value.Data.Length,
+                _ => Math.Max(field.Length, 0),
             };
         }
 
@@ -70,30 +108,30 @@ public sealed class DataRowRewriter
         var span = output.GetSpan(total);
         span[0] = (byte)BackendMessageCode.DataRow;
         BinaryPrimitives.WriteInt32BigEndian(span[1..], total - 1);
-        BinaryPrimitives.WriteInt16BigEndian(span[5..], (short)row.Columns.Count);
+        BinaryPrimitives.WriteInt16BigEndian(span[5..], (short)_count);
         var position = MessageHeader.Size + 2;
-        index = 0;
-        foreach (var value in row.Columns)
+        var replacements = _replacements.WrittenSpan;
+        for (var i = 0; i < _count; i++)
         {
-            var (result, offset, length) = _fields[index++];
-            switch (result)
+            var field = _fields[i];
+            switch (field.Result)
             {
                 case FieldMaskResult.Replaced:
-                    BinaryPrimitives.WriteInt32BigEndian(span[position..], length);
-                    _replacements.WrittenSpan.Slice(offset, length).CopyTo(span[(position + 4)..]);
-                    position += 4 + length;
+                    BinaryPrimitives.WriteInt32BigEndian(span[position..], field.ReplacementLength);
+                    replacements.Slice(field.ReplacementOffset, field.ReplacementLength).CopyTo(span[(position + 4)..]);
+                    position += 4 + field.ReplacementLength;
                     break;
                 case FieldMaskResult.Null:
                     BinaryPrimitives.WriteInt32BigEndian(span[position..], -1);
                     position += 4;
                     break;
                 default:
-                    BinaryPrimitives.WriteInt32BigEndian(span[position..], value.Length);
+                    BinaryPrimitives.WriteInt32BigEndian(span[position..], field.Length);
                     position += 4;
-                    if (!value.IsNull)
+                    if (field.Length > 0)
                     {
-                        value.Data.CopyTo(span[position..]);
-                        position += (int)value.Data.Length;
+                        row.Slice(field.Offset, field.Length).CopyTo(span[position..]);
+                        position += field.Length;
                     }
 
                     break;
@@ -103,20 +141,23 @@ public sealed class DataRowRewriter
         output.Advance(position);
     }
 
-    /// <summary>A value as one span: a slice when it lies in one segment (the usual case), else copied into a reused buffer.</summary>
-    private ReadOnlySpan<byte> Contiguous(ReadOnlySequence<byte> data)
+    /// <summary>The row as one span: a slice when it lies in one segment (the usual case), else copied into a reused buffer.</summary>
+    private ReadOnlySpan<byte> Contiguous(ReadOnlySequence<byte> body)
     {
-        if (data.IsSingleSegment)
+        _copied = !body.IsSingleSegment;
+        if (!_copied)
         {
-            return data.FirstSpan;
+            return body.FirstSpan;
         }
 
-        if (_contiguous.Length < data.Length)
+        if (_contiguous.Length < body.Length)
         {
-            _contiguous = new byte[Math.Max(data.Length, _contiguous.Length * 2)];
+            _contiguous = new byte[Math.Max(body.Length, _contiguous.Length * 2)];
         }
 
-        data.CopyTo(_contiguous);
-        return _contiguous.AsSpan(0, (int)data.Length);
+        body.CopyTo(_contiguous);
+        return _contiguous.AsSpan(0, (int)body.Length);
     }
+
+    private static PostgresProtocolException Malformed() => new(SqlState.ProtocolViolation, "the server sent a malformed DataRow");
 }
