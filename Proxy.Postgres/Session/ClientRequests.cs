@@ -34,7 +34,8 @@ internal sealed record QueryRequest(IReadOnlyList<CopyStatement> CopyStatements)
 }
 
 /// <param name="CopyStatement">The text when the statement is a COPY, for a CopyOutResponse its Execute starts.</param>
-internal sealed record ParseRequest(string StatementName, CopyStatement? CopyStatement) : ClientRequest;
+/// <param name="DescriptionMayChange">FETCH, EXECUTE or text the parser cannot read: a Describe of it is not trusted for later rows.</param>
+internal sealed record ParseRequest(string StatementName, CopyStatement? CopyStatement, bool DescriptionMayChange) : ClientRequest;
 
 internal sealed record BindRequest(string PortalName, string StatementName, short[] ResultFormats) : ClientRequest;
 
@@ -54,6 +55,9 @@ internal sealed record SyncRequest : ClientRequest
 {
     public override bool EndsBatch => true;
 }
+
+/// <summary>The client sent CopyDone or CopyFail: the COPY FROM STDIN it started is over, and Syncs count again. Never answered.</summary>
+internal sealed record CopyEndRequest : ClientRequest;
 
 internal sealed record FunctionCallRequest(bool BinaryResult) : ClientRequest
 {

@@ -13,7 +13,7 @@ namespace HoopProxy.Postgres.Session;
 public sealed class RelayEdits
 {
     private readonly List<Edit> _edits = [];
-    private readonly ArrayBufferWriter<byte> _replacements = new(256);
+    private ArrayBufferWriter<byte> _replacements = new(256);
     private int _unplaced;
     private int _replacementStart = -1;
 
@@ -45,6 +45,24 @@ public sealed class RelayEdits
         _edits.Add(new Edit(-1, -1, null, _replacementStart, 0));
         _unplaced++;
         return _replacements;
+    }
+
+    /// <summary>
+    /// The message being observed is not forwarded and nothing goes in its place — also when an observer before this
+    /// one already replaced it (the masking withholds what the policy would have sent). Safe to call more than once.
+    /// </summary>
+    public void DropMessage()
+    {
+        if (_replacementStart < 0)
+        {
+            ReplaceMessage();
+            return;
+        }
+
+        // Forget what was written for this message: keep only the bytes of earlier messages' replacements.
+        var kept = new ArrayBufferWriter<byte>(Math.Max(256, _replacementStart));
+        kept.Write(_replacements.WrittenSpan[.._replacementStart]);
+        _replacements = kept;
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using System.Text.Unicode;
 using HoopProxy.Postgres.Masking.Wire;
 using HoopProxy.Postgres.Protocol;
 using HoopProxy.Postgres.Protocol.Backend;
@@ -10,27 +11,55 @@ namespace HoopProxy.Postgres.Session;
 /// <summary>Ends of results, errors, notices, notifications, function results, and withholding.</summary>
 internal sealed partial class ResultMasker
 {
-    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
-
     /// <summary>The rows plan of the result now streaming, whose counts belong to the statement it answers.</summary>
     private ResultMaskPlan? CurrentPlan(ClientRequest? head) => _copy?.Plan ?? (head is ExecuteRequest execute ? execute.Rows?.Plan : _queryRows?.Plan);
 
-    private ServerMasking OnResultEnd(ClientRequest? head)
+    private ServerMasking OnResultEnd(ClientRequest? head, in ReadOnlySequence<byte> body)
     {
         CurrentPlan(head)?.TakeCounts(_counts);
-
         if (head is ExecuteRequest)
         {
             Complete<ExecuteRequest>();
         }
-        else
+        else if (head is QueryRequest)
         {
             _queryRows = null;
+        }
+        else
+        {
+            throw ClientRequestQueue.OutOfStep("Execute or Query", head);
+        }
+
+        if (CommandComplete.TryParse(body, out var complete))
+        {
+            ForgetWhatTheStatementChanged(complete.Tag);
         }
 
         ForgetCopy();
         DropIfWithholding();
         return new ServerMasking(false, null, TakeStatementCounts());
+    }
+
+    /// <summary>
+    /// SQL that creates or removes cursors and prepared statements changes what a portal or statement name means:
+    /// a DECLAREd cursor can be run with Execute, and after DEALLOCATE a statement PREPAREd under a protocol
+    /// statement's name runs in its place. Their descriptions are forgotten, so rows under those names need a fresh one.
+    /// </summary>
+    private void ForgetWhatTheStatementChanged(string tag)
+    {
+        if (tag.StartsWith("DECLARE", StringComparison.Ordinal) || tag.StartsWith("CLOSE", StringComparison.Ordinal))
+        {
+            _portals.Clear();
+        }
+        else if (tag.StartsWith("DEALLOCATE", StringComparison.Ordinal) || tag.StartsWith("DISCARD", StringComparison.Ordinal))
+        {
+            foreach (var statement in _statements.Values)
+            {
+                statement.Fields = null;
+            }
+
+            _portals.Clear();
+        }
     }
 
     private MaskCounts? TakeStatementCounts()
@@ -53,21 +82,25 @@ internal sealed partial class ResultMasker
     {
         CurrentPlan(head)?.TakeCounts(_counts);
         ReadOnlySequence<byte>? audited = null;
-        if (!replacedByProxy && ErrorResponse.TryParse(body, out var error) && _messages.Mask(error, _counts) is { } masked)
+        var parsed = ErrorResponse.TryParse(body, out var error);
+        // A session-ending error still reaches the client (it explains the close), masked like any other.
+        var withheld = _withholding && !(parsed && error.Severity is "FATAL" or "PANIC");
+        if (!replacedByProxy && parsed && _messages.Mask(error, _counts) is { } masked)
         {
             var bytes = new ArrayBufferWriter<byte>();
             masked.WriteTo(bytes);
             audited = new ReadOnlySequence<byte>(bytes.WrittenMemory[MessageHeader.Size..]);
-            if (!_withholding)
+            if (!withheld)
             {
                 _serverEdits.ReplaceMessage().Write(bytes.WrittenSpan);
             }
         }
 
         EndStatementWithError(head);
-        if (_withholding && !replacedByProxy)
+        if (withheld)
         {
-            _serverEdits.ReplaceMessage();
+            // Also the policy's replacement: the client already has the one error of this batch, the proxy's.
+            _serverEdits.DropMessage();
         }
 
         return new ServerMasking(false, audited, TakeStatementCounts());
@@ -79,27 +112,22 @@ internal sealed partial class ResultMasker
         {
             _queryRows = null;
         }
-        else
-        {
-            // The server skips the rest of the batch; so do the requests it would have answered.
-            while (_requests.TryPeek(out var next) && !next.EndsBatch)
-            {
-                _requests.TryDequeue(out _);
-            }
-        }
 
+        _requests.OnError();
         ForgetCopy();
     }
 
-    private void OnReadyForQuery()
+    private void OnReadyForQuery(in ReadOnlySequence<byte> body)
     {
-        while (_requests.TryDequeue(out var request) && !request.EndsBatch)
-        {
-        }
-
+        _requests.OnReadyForQuery();
         _queryRows = null;
         ForgetCopy();
         _withholding = false;
+        if (ReadyForQuery.TryParse(body, out var ready) && ready.Status == TransactionStatus.Idle)
+        {
+            // Outside a transaction no portal survives: a later Execute of the same name is another portal.
+            _portals.Clear();
+        }
     }
 
     private void MaskNotice(in ReadOnlySequence<byte> body)
@@ -122,9 +150,20 @@ internal sealed partial class ResultMasker
         }
     }
 
+    /// <summary>A setting's value can carry data too (<c>set_config('application_name', ssn, false)</c>).</summary>
+    private void MaskParameterStatus(in ReadOnlySequence<byte> body)
+    {
+        var counts = new MaskCounts();
+        if (ParameterStatus.TryParse(body, out var parameter) && _messages.MaskText(parameter.Value, counts) is { } masked)
+        {
+            new ParameterStatus(parameter.Name, masked).WriteTo(_serverEdits.ReplaceMessage());
+            _serverEdits.Add(new MaskedEvent { Message = "parameter-status", Counts = counts });
+        }
+    }
+
     /// <summary>
-    /// A FunctionCall's result, of a type the proxy does not know: text is masked as text; a binary result that reads
-    /// as UTF-8 text with something to mask in it is sent as NULL.
+    /// A FunctionCall's result, of a type the proxy does not know: a text result is masked as text; a binary one (or
+    /// text that is not UTF-8) in which anything is found is sent as NULL.
     /// </summary>
     private ServerMasking OnFunctionResult(ClientRequest? head, in ReadOnlySequence<byte> body)
     {
@@ -134,24 +173,25 @@ internal sealed partial class ResultMasker
             return default;
         }
 
-        string text;
-        try
-        {
-            text = StrictUtf8.GetString(response.Result.Data);
-        }
-        catch (DecoderFallbackException)
-        {
-            return default;
-        }
-
+        var value = response.Result.Data.ToArray();
         var counts = new MaskCounts();
-        if (_messages.MaskText(text, counts) is not { } masked)
+        if (head is not FunctionCallRequest { BinaryResult: true } && Utf8.IsValid(value))
+        {
+            if (_messages.MaskText(Encoding.UTF8.GetString(value), counts) is { } masked)
+            {
+                FunctionCallResponse.Write(_serverEdits.ReplaceMessage(), Encoding.UTF8.GetBytes(masked));
+                return new ServerMasking(false, null, counts);
+            }
+
+            return default;
+        }
+
+        if (!_messages.FindsAnything(value, counts))
         {
             return default;
         }
 
-        var binary = head is FunctionCallRequest { BinaryResult: true };
-        FunctionCallResponse.Write(_serverEdits.ReplaceMessage(), binary ? null : Encoding.UTF8.GetBytes(masked));
+        FunctionCallResponse.Write(_serverEdits.ReplaceMessage(), null);
         return new ServerMasking(false, null, counts);
     }
 
@@ -173,7 +213,7 @@ internal sealed partial class ResultMasker
     /// </summary>
     private bool RowsOfExecuteNeedNoMasking()
     {
-        if (!_requests.TryPeek(out var head) || head is not ExecuteRequest { RowsLookedUp: false } execute)
+        if (_requests.Head is not ExecuteRequest { RowsLookedUp: false } execute)
         {
             return false;
         }
@@ -192,7 +232,7 @@ internal sealed partial class ResultMasker
     {
         if (_withholding)
         {
-            _serverEdits.ReplaceMessage();
+            _serverEdits.DropMessage();
         }
     }
 
@@ -218,9 +258,12 @@ internal sealed partial class ResultMasker
                 }
 
                 return UninspectableAction.Discard;
+            case BackendMessageCode.ErrorResponse when _withholding:
+                EndStatementWithError(_requests.Head);
+                _serverEdits.ReplaceMessage();
+                return UninspectableAction.Discard;
             case BackendMessageCode.ErrorResponse:
-                _requests.TryPeek(out var head);
-                EndStatementWithError(head);
+                EndStatementWithError(_requests.Head);
                 ErrorResponse.Create("ERROR", SqlState.ProgramLimitExceeded, $"the server's error was withheld: {tooLarge}").WriteTo(_serverEdits.ReplaceMessage());
                 return UninspectableAction.Discard;
             case BackendMessageCode.NoticeResponse or BackendMessageCode.NotificationResponse:

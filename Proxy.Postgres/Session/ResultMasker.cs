@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Text;
 using HoopProxy.Postgres.Masking.Catalog;
 using HoopProxy.Postgres.Masking.Rules;
@@ -35,7 +34,7 @@ internal sealed partial class ResultMasker
     private readonly IColumnCatalog? _catalog;
     private readonly RelayEdits _serverEdits;
     private readonly ServerMessageMasker _messages;
-    private readonly ConcurrentQueue<ClientRequest> _requests = new();
+    private readonly ClientRequestQueue _requests = new();
 
     // Server side only.
     private readonly Dictionary<string, StatementState> _statements = new(StringComparer.Ordinal);
@@ -55,9 +54,12 @@ internal sealed partial class ResultMasker
         _messages = new ServerMessageMasker(rules);
     }
 
-    private sealed class StatementState(CopyStatement? copyStatement)
+    private sealed class StatementState(CopyStatement? copyStatement, bool descriptionMayChange)
     {
         public CopyStatement? CopyStatement { get; } = copyStatement;
+
+        /// <summary>FETCH and EXECUTE describe another object (a cursor, a prepared statement) that can change after the Describe.</summary>
+        public bool DescriptionMayChange { get; } = descriptionMayChange;
 
         public IReadOnlyList<FieldDescription>? Fields { get; set; }
     }
@@ -74,7 +76,8 @@ internal sealed partial class ResultMasker
 
     public static bool IsClientMessageTracked(byte code) => (FrontendMessageCode)code is
         FrontendMessageCode.Query or FrontendMessageCode.Parse or FrontendMessageCode.Bind or FrontendMessageCode.Describe
-        or FrontendMessageCode.Execute or FrontendMessageCode.Close or FrontendMessageCode.Sync or FrontendMessageCode.FunctionCall;
+        or FrontendMessageCode.Execute or FrontendMessageCode.Close or FrontendMessageCode.Sync or FrontendMessageCode.FunctionCall
+        or FrontendMessageCode.CopyDone or FrontendMessageCode.CopyFail;
 
     /// <summary>A client message on its way to the server (once, as forwarded; a stand-in of the guard has the same shape).</summary>
     public void OnClientMessage(byte code, in ReadOnlySequence<byte> body, ClientStatement? statement)
@@ -83,20 +86,45 @@ internal sealed partial class ResultMasker
         {
             FrontendMessageCode.Query => new QueryRequest(CopyTexts(statement)),
             FrontendMessageCode.Parse when Parse.TryParse(body, out var parse) =>
-                new ParseRequest(parse.StatementName, CopyTexts(statement) is [var copy] ? copy : null),
+                new ParseRequest(parse.StatementName, CopyTexts(statement) is [var copy] ? copy : null, DescriptionMayChange(statement)),
             FrontendMessageCode.Bind when Bind.TryParse(body, out var bind) => new BindRequest(bind.PortalName, bind.StatementName, Formats(bind.ResultFormats)),
             FrontendMessageCode.Describe when Describe.TryParse(body, out var describe) => new DescribeRequest(describe.Target == DescribeTarget.Statement, describe.Name),
             FrontendMessageCode.Execute when Execute.TryParse(body, out var execute) => new ExecuteRequest(execute.PortalName),
             FrontendMessageCode.Close when Close.TryParse(body, out var close) => new CloseRequest(close.Target == DescribeTarget.Statement, close.Name),
             FrontendMessageCode.Sync => new SyncRequest(),
             FrontendMessageCode.FunctionCall when FunctionCall.TryParse(body, out var call) => new FunctionCallRequest(call.ResultFormat == FormatCode.Binary),
+            FrontendMessageCode.CopyDone or FrontendMessageCode.CopyFail => new CopyEndRequest(),
             _ => null,
         };
         if (request is not null)
         {
-            _requests.Enqueue(request);
+            _requests.Add(request);
         }
     }
+
+    /// <summary>
+    /// A request too large to inspect (a Bind with a large parameter, a huge query text) still gets its place in the
+    /// sequence, as one whose names and statements are unknown: rows that come of it find no description and are
+    /// withheld, and an unknown Bind or Parse makes every portal or statement description untrustworthy.
+    /// </summary>
+    public void OnClientMessageUninspected(byte code)
+    {
+        ClientRequest? request = (FrontendMessageCode)code switch
+        {
+            FrontendMessageCode.Query => new QueryRequest([]),
+            FrontendMessageCode.Parse => new ParseRequest(UnknownName, null, DescriptionMayChange: true),
+            FrontendMessageCode.Bind => new BindRequest(UnknownName, UnknownName, []),
+            FrontendMessageCode.FunctionCall => new FunctionCallRequest(BinaryResult: true),
+            _ => null,
+        };
+        if (request is not null)
+        {
+            _requests.Add(request);
+        }
+    }
+
+    /// <summary>Stands for a name the proxy could not read; no client can use it (it contains a NUL).</summary>
+    private const string UnknownName = "\0unknown";
 
     private static IReadOnlyList<CopyStatement> CopyTexts(ClientStatement? statement)
     {
@@ -107,6 +135,21 @@ internal sealed partial class ResultMasker
 
         return statement.Analysis.Statements.Where(s => s.CommandTag == "COPY").Select(s => CopyStatement.From(s.Text)).OfType<CopyStatement>().ToArray();
     }
+
+    private static int ColumnCount(in ReadOnlySequence<byte> body)
+    {
+        if (body.Length < 2)
+        {
+            return -1;
+        }
+
+        Span<byte> count = stackalloc byte[2];
+        body.Slice(0, 2).CopyTo(count);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(count);
+    }
+
+    private static bool DescriptionMayChange(ClientStatement? statement) =>
+        statement?.Analysis is not { Parsed: true, Statements: [{ CommandTag: not ("FETCH" or "EXECUTE") }] };
 
     private static short[] Formats(FormatCodeList list)
     {
@@ -124,30 +167,24 @@ internal sealed partial class ResultMasker
     {
         BackendMessageCode.DataRow => _withholding || RowsNeedLooking(),
         BackendMessageCode.CopyData => _withholding || _copy is not null,
-        BackendMessageCode.ParameterStatus => false,
+        BackendMessageCode.ParameterStatus => _rules.HasDetectorRules,
         _ => true,
     };
 
-    /// <summary>True when the rows now arriving may need masking: their plan masks something, or is not known yet.</summary>
-    private bool RowsNeedLooking()
+    /// <summary>
+    /// True when the rows now arriving may need masking: their plan masks something, or is not known (then the first
+    /// row finds out, and rows of a result the proxy cannot place are withheld rather than passed).
+    /// </summary>
+    private bool RowsNeedLooking() => _requests.Head switch
     {
-        if (!_requests.TryPeek(out var head))
-        {
-            return _queryRows?.MasksAnything == true;
-        }
-
-        return head switch
-        {
-            QueryRequest => _queryRows?.MasksAnything == true,
-            ExecuteRequest { RowsLookedUp: true } execute => execute.Rows?.MasksAnything == true,
-            ExecuteRequest => true,
-            _ => _queryRows?.MasksAnything == true,
-        };
-    }
+        QueryRequest => _queryRows?.MasksAnything != false,
+        ExecuteRequest { RowsLookedUp: true } execute => execute.Rows?.MasksAnything != false,
+        _ => true,
+    };
 
     public ServerMasking OnServerMessage(byte code, in ReadOnlySequence<byte> body, bool replacedByProxy)
     {
-        _requests.TryPeek(out var head);
+        var head = _requests.Head;
         switch ((BackendMessageCode)code)
         {
             case BackendMessageCode.RowDescription:
@@ -155,23 +192,29 @@ internal sealed partial class ResultMasker
             case BackendMessageCode.DataRow:
                 return OnDataRow(head, body);
             case BackendMessageCode.NoData:
-                if (head is DescribeRequest { Statement: true } describedStatement && _statements.TryGetValue(describedStatement.Name, out var noRows))
-                {
-                    noRows.Fields = [];
-                }
-
+                // "No rows" is not a description to trust for rows that come anyway (a FETCH described before its
+                // cursor existed): such rows find no description and are withheld.
                 Complete<DescribeRequest>();
                 break;
             case BackendMessageCode.ParseComplete:
-                if (head is ParseRequest parse)
+                if (head is ParseRequest { StatementName: UnknownName })
                 {
-                    _statements[parse.StatementName] = new StatementState(parse.CopyStatement);
+                    // Some statement was redefined, the proxy cannot tell which.
+                    _statements.Clear();
+                }
+                else if (head is ParseRequest parse)
+                {
+                    _statements[parse.StatementName] = new StatementState(parse.CopyStatement, parse.DescriptionMayChange);
                 }
 
                 Complete<ParseRequest>();
                 break;
             case BackendMessageCode.BindComplete:
-                if (head is BindRequest bind)
+                if (head is BindRequest { PortalName: UnknownName })
+                {
+                    _portals.Clear();
+                }
+                else if (head is BindRequest bind)
                 {
                     _portals[bind.PortalName] = new PortalState(bind.StatementName, bind.ResultFormats);
                 }
@@ -193,18 +236,22 @@ internal sealed partial class ResultMasker
             case BackendMessageCode.CopyDone:
                 return OnCopyDone();
             case BackendMessageCode.CommandComplete or BackendMessageCode.EmptyQueryResponse or BackendMessageCode.PortalSuspended:
-                return OnResultEnd(head);
+                return OnResultEnd(head, body);
             case BackendMessageCode.ErrorResponse:
                 return OnError(head, body, replacedByProxy);
             case BackendMessageCode.ReadyForQuery:
-                OnReadyForQuery();
+                OnReadyForQuery(body);
                 break;
             case BackendMessageCode.NoticeResponse:
+                // Not part of any answer: passed (masked) also while an answer is withheld.
                 MaskNotice(body);
-                break;
+                return default;
             case BackendMessageCode.NotificationResponse:
                 MaskNotification(body);
-                break;
+                return default;
+            case BackendMessageCode.ParameterStatus:
+                MaskParameterStatus(body);
+                return default;
             case BackendMessageCode.FunctionCallResponse:
                 return OnFunctionResult(head, body);
         }
@@ -215,22 +262,12 @@ internal sealed partial class ResultMasker
     /// <summary>Answers of a batch after the proxy withheld a result go nowhere; the audit still hears what the server did.</summary>
     private ServerMasking Pass()
     {
-        if (_withholding)
-        {
-            _serverEdits.ReplaceMessage();
-        }
-
+        DropIfWithholding();
         return default;
     }
 
     private void Complete<TRequest>()
-        where TRequest : ClientRequest
-    {
-        if (_requests.TryPeek(out var head) && head is TRequest)
-        {
-            _requests.TryDequeue(out _);
-        }
-    }
+        where TRequest : ClientRequest => _requests.Complete<TRequest>();
 
     private ServerMasking OnRowDescription(ClientRequest? head, in ReadOnlySequence<byte> body)
     {
@@ -248,7 +285,7 @@ internal sealed partial class ResultMasker
         switch (head)
         {
             case DescribeRequest { Statement: true } statement:
-                if (_statements.TryGetValue(statement.Name, out var state))
+                if (_statements.TryGetValue(statement.Name, out var state) && !state.DescriptionMayChange)
                 {
                     state.Fields = description.Fields;
                 }
@@ -306,7 +343,17 @@ internal sealed partial class ResultMasker
         }
         else
         {
-            rows = _queryRows;
+            rows = head is QueryRequest ? _queryRows : null;
+        }
+
+        if (rows is null)
+        {
+            return Withhold("masking cannot tell which description these rows belong to");
+        }
+
+        if (ColumnCount(body) != rows.Plan.ColumnCount)
+        {
+            return Withhold($"masking expected rows of {rows.Plan.ColumnCount} columns and the server sent {ColumnCount(body)}");
         }
 
         if (rows is { MasksAnything: true } && _rows.TryMask(body, rows))

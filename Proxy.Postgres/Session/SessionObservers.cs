@@ -82,12 +82,8 @@ internal sealed class FrontendObserver : IMessageObserver
             return UninspectableAction.Fail;
         }
 
-        if (_masker is not null && ResultMasker.IsClientMessageTracked(code) && (FrontendMessageCode)code is not FrontendMessageCode.Bind)
-        {
-            // Masking must know every request to tell which answer is which. (A Bind is only this large through its
-            // parameters; its result formats can still be read, see below, but it is simpler to require the statement be small.)
-            return UninspectableAction.Fail;
-        }
+        // Masking still counts it among the requests, knowing it cannot tell what it names.
+        _masker?.OnClientMessageUninspected(code);
 
         _audit?.OnClientMessageUninspected(code, bodyLength);
         return code != (byte)FrontendMessageCode.Terminate ? UninspectableAction.Forward : UninspectableAction.Fail;

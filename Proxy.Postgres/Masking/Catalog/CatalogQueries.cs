@@ -34,6 +34,22 @@ internal static class CatalogQueries
           AND r.rulename OPERATOR(pg_catalog.=) '_RETURN'::pg_catalog.name
         """;
 
+    /// <summary>
+    /// Columns: relation OID, schema and name of one of its ancestors (a partitioned table above a partition, a parent
+    /// table above an inheritance child), at any depth. A child's columns have the names of its ancestors' columns.
+    /// </summary>
+    public static string Ancestors(IEnumerable<uint> relationOids) =>
+        $"""
+        WITH RECURSIVE up(child, parent) AS (
+            SELECT i.inhrelid, i.inhparent FROM pg_catalog.pg_inherits i
+            WHERE i.inhrelid OPERATOR(pg_catalog.=) ANY ('{OidArray(relationOids)}'::pg_catalog.oid[])
+          UNION
+            SELECT up.child, i.inhparent FROM up JOIN pg_catalog.pg_inherits i ON i.inhrelid OPERATOR(pg_catalog.=) up.parent)
+        SELECT up.child, n.nspname, c.relname
+        FROM up JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) up.parent
+        JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+        """;
+
     private static string OidArray(IEnumerable<uint> values) => ArrayLiteral(values.Select(v => v.ToString(CultureInfo.InvariantCulture)));
 
     private static string Int16Array(IEnumerable<short> values) => ArrayLiteral(values.Select(v => v.ToString(CultureInfo.InvariantCulture)));

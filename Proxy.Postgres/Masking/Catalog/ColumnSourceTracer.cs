@@ -9,7 +9,7 @@ namespace HoopProxy.Postgres.Masking.Catalog;
 /// </summary>
 internal static class ColumnSourceTracer
 {
-    /// <summary>Views over views deeper than this are not followed further; the names found so far are kept.</summary>
+    /// <summary>Views over views deeper than this are not followed; a column that comes through more is refused.</summary>
     public const int MaxViewDepth = 8;
 
     /// <summary>The source of each of <paramref name="origins"/> (expression origins excluded by the caller); a dropped column gets <see cref="ColumnSource.None"/>.</summary>
@@ -54,11 +54,35 @@ internal static class ColumnSourceTracer
             columns[origin] = null;
         }
 
+        var named = new List<(ColumnOrigin Origin, string Column, string Name, bool IsView)>();
         foreach (var row in await connection.QueryAsync(CatalogQueries.ColumnNames(origins), cancellationToken))
         {
             var origin = new ColumnOrigin(ParseNumber<uint>(row[0]), ParseNumber<short>(row[1]));
-            var name = $"{row[2]}.{row[3]}.{row[4]}";
-            columns[origin] = new NamedColumn(origin, name, IsView: row[5] is "v" or "m");
+            named.Add((origin, row[4] ?? "", $"{row[2]}.{row[3]}.{row[4]}", row[5] is "v" or "m"));
+        }
+
+        // A partition or inheritance child answers to its ancestors' column names too: a rule on the partitioned
+        // table must also mask a SELECT from one partition.
+        var tables = named.Where(c => !c.IsView).Select(c => c.Origin.TableOid).Distinct().ToList();
+        var ancestors = new Dictionary<uint, List<string>>();
+        if (tables.Count > 0)
+        {
+            foreach (var row in await connection.QueryAsync(CatalogQueries.Ancestors(tables), cancellationToken))
+            {
+                var child = ParseNumber<uint>(row[0]);
+                if (!ancestors.TryGetValue(child, out var list))
+                {
+                    ancestors[child] = list = [];
+                }
+
+                list.Add($"{row[1]}.{row[2]}");
+            }
+        }
+
+        foreach (var (origin, column, name, isView) in named)
+        {
+            var inherited = ancestors.TryGetValue(origin.TableOid, out var list) ? list.Select(a => $"{a}.{column}").ToArray() : [];
+            columns[origin] = new NamedColumn(origin, name, isView, inherited);
         }
     }
 
@@ -89,18 +113,27 @@ internal static class ColumnSourceTracer
     private static ColumnOrigin? BaseOf(ColumnOrigin origin, Dictionary<uint, IReadOnlyDictionary<short, ColumnOrigin>> viewTargets) =>
         viewTargets.TryGetValue(origin.TableOid, out var targets) && targets.TryGetValue(origin.AttributeNumber, out var next) ? next : null;
 
-    /// <summary>The origin's own name, then the column it shows if it is a view column, and so on, stopping at a loop or the depth limit.</summary>
+    /// <summary>
+    /// The origin's own name (and its ancestors'), then the column it shows if it is a view column, and so on. Views
+    /// nested deeper than <see cref="MaxViewDepth"/> are refused rather than named in part: a rule on the base column
+    /// would silently not match.
+    /// </summary>
     private static ColumnSource Chain(ColumnOrigin origin, Dictionary<ColumnOrigin, NamedColumn?> columns,
         Dictionary<uint, IReadOnlyDictionary<short, ColumnOrigin>> viewTargets)
     {
         var names = new List<string>();
         var seen = new HashSet<ColumnOrigin>();
         ColumnOrigin? current = origin;
-        while (current is { IsExpression: false } at
-               && columns.TryGetValue(at, out var column) && column is not null
-               && seen.Add(at) && names.Count <= MaxViewDepth)
+        var depth = 0;
+        while (current is { IsExpression: false } at && columns.TryGetValue(at, out var column) && column is not null && seen.Add(at))
         {
+            if (depth++ > MaxViewDepth || (column.IsView && !viewTargets.ContainsKey(at.TableOid)))
+            {
+                throw new ColumnCatalogException($"a column comes through views nested deeper than {MaxViewDepth}; masking does not follow them");
+            }
+
             names.Add(column.Name);
+            names.AddRange(column.Inherited);
             current = column.IsView ? BaseOf(at, viewTargets) : null;
         }
 
@@ -113,5 +146,6 @@ internal static class ColumnSourceTracer
             ? number
             : throw new CatalogConnectionBrokenException("the catalog answered with a malformed number");
 
-    private sealed record NamedColumn(ColumnOrigin Origin, string Name, bool IsView);
+    /// <param name="Inherited">The same column in the relation's ancestors (partitioned tables, inheritance parents).</param>
+    private sealed record NamedColumn(ColumnOrigin Origin, string Name, bool IsView, IReadOnlyList<string> Inherited);
 }

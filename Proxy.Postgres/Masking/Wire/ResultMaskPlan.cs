@@ -111,17 +111,9 @@ public sealed class ResultMaskPlan : IFieldMasker
         return result;
     }
 
-    /// <summary>A binary value of a type whose layout is unknown: scanned as UTF-8 text; anything to mask makes it NULL.</summary>
-    private FieldMaskResult MaskOpaque(ResultColumn target, ReadOnlySpan<byte> value)
-    {
-        if (target.Rule is not null)
-        {
-            return FieldMaskResult.Null;
-        }
-
-        var sink = new ArrayBufferWriter<byte>();
-        return MaskText(target, value, sink, asJsonString: false) == FieldMaskResult.Unchanged ? FieldMaskResult.Unchanged : FieldMaskResult.Null;
-    }
+    /// <summary>A binary value of a type whose layout is unknown: anything found in it (see <see cref="OpaqueValueScanner"/>) makes it NULL.</summary>
+    private FieldMaskResult MaskOpaque(ResultColumn target, ReadOnlySpan<byte> value) =>
+        target.Rule is not null || OpaqueValueScanner.FindsAnything(value, _detectors, _detectorCounts) ? FieldMaskResult.Null : FieldMaskResult.Unchanged;
 
     /// <summary>
     /// A binary array (ndim, has-null flag, element type, ndim × (size, lower bound), then length-prefixed elements):

@@ -79,6 +79,26 @@ public sealed partial class ServerMessageMasker
         return masked;
     }
 
+    /// <summary>A binary value of unknown layout (a function's result): true when a detector finds something in it.</summary>
+    public bool FindsAnything(ReadOnlySpan<byte> value, MaskCounts counts)
+    {
+        var found = _rules.DetectorRules.Select(r => new int[r.Masker.Detectors.Count]).ToArray();
+        if (!OpaqueValueScanner.FindsAnything(value, _rules.DetectorRules, found))
+        {
+            return false;
+        }
+
+        for (var rule = 0; rule < found.Length; rule++)
+        {
+            for (var d = 0; d < found[rule].Length; d++)
+            {
+                counts.AddDetector(_rules.DetectorRules[rule].Masker.Detectors[d].Name, found[rule][d]);
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>
     /// "Key (ssn)=(536-22-8726) already exists." and the foreign-key and exclusion forms show key values of the table
     /// the error names; "Failing row contains (…)" shows a whole row of it. Values of masked columns are masked (a key
