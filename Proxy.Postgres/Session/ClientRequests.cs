@@ -1,5 +1,6 @@
 using HoopProxy.Postgres.Masking.Copy;
 using HoopProxy.Postgres.Masking.Wire;
+using HoopProxy.Postgres.Sql;
 
 namespace HoopProxy.Postgres.Session;
 
@@ -15,13 +16,15 @@ internal abstract record ClientRequest
 }
 
 /// <summary>A COPY … TO STDOUT as the client wrote it: how to read its data and where the data comes from, or why it cannot be read.</summary>
-internal sealed record CopyStatement(string Text, CopyOutOptions? Options, CopySource? Source, string? Error)
+/// <param name="NamesUnqualifiedRelations">It names a table without its schema, which the session's search_path resolves.</param>
+internal sealed record CopyStatement(CopyOutOptions? Options, CopySource? Source, string? Error, bool NamesUnqualifiedRelations)
 {
-    /// <summary>The COPY statements of a text that send rows to the client, in order; null for any other statement.</summary>
-    public static CopyStatement? From(string text) =>
-        CopyOutOptions.TryFromStatement(text, out var options, out var source, out var error) ? new CopyStatement(text, options, source, null)
-        : CopyOutOptions.SendsNoRows(error) ? null
-        : new CopyStatement(text, null, null, error);
+    /// <summary>The COPY … TO STDOUT this statement is; null for a COPY that sends no rows to the client.</summary>
+    public static CopyStatement? From(StatementInfo statement) =>
+        CopyOutOptions.TryFromStatement(statement.Text, out var options, out var source, out var error)
+            ? new CopyStatement(options, source, null, statement.HasUnqualifiedRelations)
+            : CopyOutOptions.SendsNoRows(error) ? null
+            : new CopyStatement(null, null, error, statement.HasUnqualifiedRelations);
 }
 
 /// <param name="CopyStatements">Its COPY … TO STDOUT statements, in order, for the CopyOutResponses they start.</param>

@@ -72,6 +72,12 @@ internal sealed partial class ResultMasker
         IReadOnlyList<FieldDescription> fields;
         if (_rules.HasColumnRules)
         {
+            if (statement.NamesUnqualifiedRelations && _searchPathChanged)
+            {
+                return Withhold("masking cannot tell which table this COPY reads: the session changed its search_path and the COPY names a table "
+                    + "without its schema; qualify the name (schema.table)", SqlState.FeatureNotSupported);
+            }
+
             if (!TryDescribeCopy(statement, out var described, out var refusal))
             {
                 _heldCopy = statement;

@@ -100,7 +100,27 @@ internal sealed partial class ResultMasker
         {
             _requests.Add(request);
         }
+
+        if (statement is not null && ChangesSearchPath(statement.Text))
+        {
+            _searchPathChanged = true;
+        }
     }
+
+    /// <summary>
+    /// Set once the session may have changed its search_path (<c>SET search_path</c>, <c>SET SCHEMA</c>,
+    /// <c>set_config('search_path', …)</c>): the catalog's own connection would then resolve an unqualified table name
+    /// of a COPY differently from the session. Written by the client relay, read by the server relay.
+    /// </summary>
+    private volatile bool _searchPathChanged;
+
+    private static bool ChangesSearchPath(string text) =>
+        text.Contains("search_path", StringComparison.OrdinalIgnoreCase)
+        || (text.Contains("schema", StringComparison.OrdinalIgnoreCase) && SetSchema().IsMatch(text));
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\bset\s+((session|local)\s+)?schema\b",
+        System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex SetSchema();
 
     /// <summary>
     /// A request too large to inspect (a Bind with a large parameter, a huge query text) still gets its place in the
@@ -133,7 +153,7 @@ internal sealed partial class ResultMasker
             return [];
         }
 
-        return statement.Analysis.Statements.Where(s => s.CommandTag == "COPY").Select(s => CopyStatement.From(s.Text)).OfType<CopyStatement>().ToArray();
+        return statement.Analysis.Statements.Where(s => s.CommandTag == "COPY").Select(CopyStatement.From).OfType<CopyStatement>().ToArray();
     }
 
     private static int ColumnCount(in ReadOnlySequence<byte> body)
@@ -229,6 +249,16 @@ internal sealed partial class ResultMasker
 
                 Complete<CloseRequest>();
                 break;
+            case BackendMessageCode.CopyInResponse:
+                _requests.OnCopyInStarted();
+                if (_withholding)
+                {
+                    // The client was told the batch failed and will send no data; the server would wait for it forever.
+                    throw new PostgresProtocolException(SqlState.ProtocolViolation,
+                        "a COPY FROM STDIN started in a batch whose answer the proxy withheld; the session is ended");
+                }
+
+                return default;
             case BackendMessageCode.CopyOutResponse:
                 return OnCopyOutResponse(head, body);
             case BackendMessageCode.CopyData:
@@ -300,9 +330,11 @@ internal sealed partial class ResultMasker
 
                 Complete<DescribeRequest>();
                 break;
-            default:
+            case QueryRequest:
                 _queryRows = rows;
                 break;
+            default:
+                throw ClientRequestQueue.OutOfStep("Describe or Query", head);
         }
 
         if (refusal is not null && head is not DescribeRequest)
@@ -310,7 +342,38 @@ internal sealed partial class ResultMasker
             return Withhold(refusal);
         }
 
+        if (!_withholding)
+        {
+            MaskColumnNames(description);
+        }
+
         return Pass();
+    }
+
+    /// <summary>A column's name is text the server sends too, and a query can make it anything (<c>format('SELECT 1 AS %I', ssn)</c>).</summary>
+    private void MaskColumnNames(RowDescription description)
+    {
+        if (!_rules.HasDetectorRules)
+        {
+            return;
+        }
+
+        var counts = new MaskCounts();
+        FieldDescription[]? renamed = null;
+        for (var i = 0; i < description.Fields.Count; i++)
+        {
+            if (_messages.MaskText(description.Fields[i].Name, counts) is { } masked)
+            {
+                renamed ??= [.. description.Fields];
+                renamed[i] = renamed[i] with { Name = masked };
+            }
+        }
+
+        if (renamed is not null)
+        {
+            RowDescription.Write(_serverEdits.ReplaceMessage(), renamed);
+            _serverEdits.Add(new Audit.MaskedEvent { Message = "row-description", Counts = counts });
+        }
     }
 
     private ServerMasking OnDataRow(ClientRequest? head, in ReadOnlySequence<byte> body)

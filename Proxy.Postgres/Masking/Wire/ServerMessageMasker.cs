@@ -27,13 +27,28 @@ public sealed partial class ServerMessageMasker
     {
         var fields = message.Fields.ToArray();
         var changed = false;
-        if (message.Get((byte)'s') is { } schema && message.Get((byte)'t') is { } table && _rules.ColumnsOf(schema, table) is { } masked)
+        if (message.Get((byte)'s') is { } schema && message.Get((byte)'t') is { } table)
         {
             for (var i = 0; i < fields.Length; i++)
             {
-                if (fields[i].Type == ErrorResponse.DetailField && MaskTableDetail(fields[i].Value, schema, table, masked, counts) is { } detail)
+                if (fields[i].Type == ErrorResponse.DetailField && MaskTableDetail(fields[i].Value, schema, table, message.SqlState, counts) is { } detail)
                 {
                     fields[i] = fields[i] with { Value = detail };
+                    changed = true;
+                }
+            }
+        }
+
+        if (_rules.HasColumnRules && message.SqlState?.StartsWith("22", StringComparison.Ordinal) == true)
+        {
+            // Data exceptions quote the value they could not take ('invalid input syntax for type integer: "…"'),
+            // which may come from a masked column: no rule can tell, so the quoted value is not shown.
+            for (var i = 0; i < fields.Length; i++)
+            {
+                if (fields[i].Type is ErrorResponse.MessageField or ErrorResponse.DetailField && QuotedValue().IsMatch(fields[i].Value))
+                {
+                    fields[i] = fields[i] with { Value = QuotedValue().Replace(fields[i].Value, "\"[REDACTED]\"") };
+                    counts.AddColumn("(a value quoted in an error)", 1);
                     changed = true;
                 }
             }
@@ -104,8 +119,22 @@ public sealed partial class ServerMessageMasker
     /// the error names; "Failing row contains (…)" shows a whole row of it. Values of masked columns are masked (a key
     /// over several columns as a whole), a failing row entirely.
     /// </summary>
-    private static string? MaskTableDetail(string detail, string schema, string table, IReadOnlyDictionary<string, ColumnMask> masked, MaskCounts counts)
+    private string? MaskTableDetail(string detail, string schema, string table, string? sqlState, MaskCounts counts)
     {
+        var masked = _rules.ColumnsOf(schema, table);
+        var foreignKey = sqlState == "23503";
+        if (foreignKey && OtherTable().Match(detail) is { Success: true } other && _rules.ColumnsOf(schema, other.Groups["table"].Value) is { } referenced)
+        {
+            // A foreign key's detail names the other table; its key values belong to a column of either table, under
+            // names that need not match (customer_ssn references ssn): any column rule on either masks them.
+            masked = masked is null ? referenced : masked.Concat(referenced).DistinctBy(c => c.Key).ToDictionary();
+        }
+
+        if (masked is null)
+        {
+            return null;
+        }
+
         if (detail.StartsWith("Failing row contains (", StringComparison.Ordinal))
         {
             var first = masked.Values.First();
@@ -131,7 +160,8 @@ public sealed partial class ServerMessageMasker
         }
 
         var columns = key.Groups["columns"].Value.Split(", ");
-        var rule = columns.Select(c => masked.GetValueOrDefault(c.Trim('"'))).FirstOrDefault(r => r is not null);
+        var rule = columns.Select(c => masked.GetValueOrDefault(c.Trim('"'))).FirstOrDefault(r => r is not null)
+            ?? (foreignKey ? masked.Values.First() : null);
         if (rule is null)
         {
             return null;
@@ -153,6 +183,12 @@ public sealed partial class ServerMessageMasker
     private static string WholeValue(ColumnMask rule, string value) =>
         string.Create(rule.Operator.GetReplacementLength(value, rule.Column), (rule, value),
             static (destination, state) => state.rule.Operator.WriteReplacement(state.value, state.rule.Column, destination));
+
+    [GeneratedRegex(@"table ""(?<table>(?:[^""]|"""")+)""", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    private static partial Regex OtherTable();
+
+    [GeneratedRegex(@"""(?:[^""]|"""")*""", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    private static partial Regex QuotedValue();
 
     [GeneratedRegex(@"^Key \((?<columns>.+?)\)=\((?<values>.*)\)(?<rest> already exists\.| is not present in table .*| is still referenced from table .*| conflicts with existing key .*)$",
         RegexOptions.Singleline | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]

@@ -220,7 +220,10 @@ public sealed class NoLeakTests
             Assert.That(Section(sections, "cursor"), Is.EqualTo(Section(sections, "star")), "FETCH from a cursor is masked like the SELECT");
 
             Assert.That(psql.StandardError, Does.Contain($"Key (ssn)=({ssn}) already exists."));
-            Assert.That(psql.StandardError, Does.Contain("invalid input syntax for type integer: \"[REDACTED:email]\""));
+            // With column rules in force (alice) a data exception's quoted value is hidden whole; with detectors only (bob) what they find.
+            Assert.That(psql.StandardError, Does.Contain(user == ProxyInstance.UserName
+                ? "invalid input syntax for type integer: \"[REDACTED]\""
+                : "invalid input syntax for type integer: \"[REDACTED:email]\""));
             Assert.That(psql.StandardError, Does.Contain("NOTICE:  00000: n=[REDACTED:us-ssn]"));
             Assert.That(psql.StandardError, Does.Contain("ERROR:  P0001: e=[REDACTED:email]").And.Contain($"DETAIL:  {notes}").And.Contain("HINT:  " + profile));
             Assert.That(npgsqlFailures, Is.Empty, "Npgsql steps the proxy refused");

@@ -142,4 +142,162 @@ public sealed class PipelinedMaskingTests
             folder.Delete(recursive: true);
         }
     }
+
+    private static byte[] Sync() => RawPostgresClient.Message('S', []);
+
+    /// <summary>Everything up to and including the next ReadyForQuery.</summary>
+    private static async Task<List<RawMessage>> UntilReadyAsync(RawPostgresClient client)
+    {
+        var received = new List<RawMessage>();
+        RawMessage message;
+        do
+        {
+            message = await client.ReadMessageAsync() ?? throw new InvalidDataException("the proxy closed the connection");
+            received.Add(message);
+        }
+        while (message.Code != (byte)'Z');
+        return received;
+    }
+
+    private static string Everything(IEnumerable<RawMessage> received) => Encoding.UTF8.GetString(received.SelectMany(m => m.Body).ToArray());
+
+    private static async Task<RawPostgresClient> LoginAsync(ProxyInstance proxy)
+    {
+        var client = await RawPostgresClient.ConnectAsync(proxy.Port);
+        await client.LoginAsync(ProxyInstance.UserName, ProxyInstance.UserPassword, TestCluster.TargetDatabase);
+        return client;
+    }
+
+    [Test]
+    public async Task A_cursor_declared_under_the_name_of_a_described_portal_does_not_inherit_its_description()
+    {
+        await using var proxy = await ProxyInstance.StartAsync(masking: Load(IssueRules));
+        await using var client = await LoginAsync(proxy);
+        await client.SendAsync(new[] { RawPostgresClient.Query("BEGIN") }.SelectMany(m => m).ToArray());
+        await UntilReadyAsync(client);
+        // A portal "c" described as one int column, run, and closed by the server when the cursor below takes its name.
+        await client.SendAsync(new[] { Parse("s1", "SELECT 1::int4"), Bind("c", "s1", 0), Describe('P', "c"), Execute("c", 0), Sync() }.SelectMany(m => m).ToArray());
+        await UntilReadyAsync(client);
+        await client.SendAsync(RawPostgresClient.Query("CLOSE c; DECLARE c CURSOR FOR SELECT ssn FROM customers"));
+        await UntilReadyAsync(client);
+        await client.SendAsync(new[] { Execute("c", 0), Sync() }.SelectMany(m => m).ToArray());
+        var received = await UntilReadyAsync(client);
+
+        Assert.That(Everything(received), Does.Not.Contain(Ssn).And.Not.Contain(OtherSsn));
+        var error = received.Single(m => m.Code == (byte)'E').ErrorFields();
+        Assert.That(error['H'], Does.Contain("withheld"), "rows under a name whose description the proxy no longer trusts are withheld");
+    }
+
+    [Test]
+    public async Task A_statement_described_before_its_cursor_existed_gets_no_rows_through()
+    {
+        await using var proxy = await ProxyInstance.StartAsync(masking: Load(IssueRules));
+        await using var client = await LoginAsync(proxy);
+        await client.SendAsync(new[] { RawPostgresClient.Query("BEGIN; DECLARE c CURSOR FOR SELECT 1") }.SelectMany(m => m).ToArray());
+        await UntilReadyAsync(client);
+        await client.SendAsync(new[] { Parse("f", "FETCH ALL FROM c"), Describe('S', "f"), Sync() }.SelectMany(m => m).ToArray());
+        await UntilReadyAsync(client);
+        await client.SendAsync(RawPostgresClient.Query("CLOSE c; DECLARE c CURSOR FOR SELECT ssn, email FROM customers"));
+        await UntilReadyAsync(client);
+        await client.SendAsync(new[] { Bind("", "f", 0), Execute("", 0), Sync() }.SelectMany(m => m).ToArray());
+        var received = await UntilReadyAsync(client);
+
+        Assert.That(Everything(received), Does.Not.Contain(Ssn).And.Not.Contain(Email));
+        Assert.That(received.Any(m => m.Code == (byte)'E'), Is.True, "FETCH's description is that of a cursor that changed: its rows are withheld");
+    }
+
+    [Test]
+    public async Task Syncs_ignored_during_an_extended_copy_from_stdin_do_not_put_the_pairing_out_of_step()
+    {
+        await using var proxy = await ProxyInstance.StartAsync(masking: Load(IssueRules));
+        await using var client = await LoginAsync(proxy);
+        await client.SendAsync(RawPostgresClient.Query("CREATE TEMP TABLE landing (t text)"));
+        await UntilReadyAsync(client);
+
+        // What libpq's PQexecParams + PQputCopyData + PQputCopyEnd send: a Sync right after the Execute (ignored by
+        // the server while it copies) and another after CopyDone.
+        await client.SendAsync(new[] { Parse("", "COPY landing FROM STDIN"), Bind("", "", 0), Execute("", 0), Sync() }.SelectMany(m => m).ToArray());
+        await client.ExpectAsync('G');
+        await client.SendAsync(new[] { RawPostgresClient.Message('d', Encoding.UTF8.GetBytes("hello\n")), RawPostgresClient.Message('c', []), Sync() }
+            .SelectMany(m => m).ToArray());
+        var copied = await UntilReadyAsync(client);
+        Assert.That(copied.Count(m => m.Code == (byte)'Z'), Is.EqualTo(1));
+
+        // A prepared statement run the way Npgsql runs one: described once, then Bind/Execute/Sync without a description.
+        await client.SendAsync(new[] { Parse("s2", "SELECT ssn FROM customers ORDER BY id"), Describe('S', "s2"), Sync() }.SelectMany(m => m).ToArray());
+        await UntilReadyAsync(client);
+        await client.SendAsync(new[] { Bind("", "s2", 1), Execute("", 0), Sync() }.SelectMany(m => m).ToArray());
+        var rows = await UntilReadyAsync(client);
+
+        Assert.That(rows.Where(m => m.Code == (byte)'D').Select(Values).Select(v => v[0]), Is.EqualTo(new[] { "***-**-8726", "***-**-4421" }));
+    }
+
+    [Test]
+    public async Task A_notice_while_an_answer_is_withheld_is_masked_and_the_session_goes_on()
+    {
+        await using var proxy = await ProxyInstance.StartAsync(
+            o => o with { Limits = o.Limits with { Pipes = new HoopProxy.Core.Networking.PipeSettings { PauseThreshold = 64 * 1024, ResumeThreshold = 32 * 1024 } } },
+            masking: Load(IssueRules));
+        await using var client = await LoginAsync(proxy);
+        await client.SendAsync(RawPostgresClient.Query(
+            "SELECT repeat('x', 200000) || ssn FROM customers; DO $$ BEGIN RAISE NOTICE 'n=%', (SELECT ssn FROM customers WHERE id = 1); END $$"));
+        var received = await UntilReadyAsync(client);
+
+        Assert.That(Everything(received), Does.Not.Contain(Ssn).And.Not.Contain(OtherSsn));
+        Assert.That(received.Single(m => m.Code == (byte)'E').ErrorFields()['C'], Is.EqualTo("54000"));
+        Assert.That(received.Single(m => m.Code == (byte)'N').ErrorFields()['M'], Is.EqualTo("n=***-**-8726".Replace("***-**-8726", "[REDACTED:us-ssn]")));
+        await client.SendAsync(RawPostgresClient.Query("SELECT ssn FROM customers WHERE id = 2"));
+        var after = await UntilReadyAsync(client);
+        Assert.That(Values(after.Single(m => m.Code == (byte)'D'))[0], Is.EqualTo("***-**-4421"));
+    }
+
+    [Test]
+    public async Task Column_names_settings_partitions_foreign_keys_and_data_errors_do_not_carry_values_out()
+    {
+        await using (var direct = new Npgsql.NpgsqlConnection(TestCluster.DirectConnectionString()))
+        {
+            await direct.OpenAsync();
+            await using var setup = new Npgsql.NpgsqlCommand("""
+                DROP TABLE IF EXISTS public.orders, public.people;
+                CREATE TABLE public.people (ssn text PRIMARY KEY) PARTITION BY HASH (ssn);
+                CREATE TABLE public.people_eu PARTITION OF public.people FOR VALUES WITH (MODULUS 1, REMAINDER 0);
+                INSERT INTO public.people SELECT ssn FROM public.customers;
+                CREATE TABLE public.orders (id int, person_ssn text REFERENCES public.people (ssn));
+                """, direct);
+            await setup.ExecuteNonQueryAsync();
+        }
+
+        const string rules = """
+            { "Masking": [ { "Name": "people", "Columns": [ "public.people.ssn", "public.customers.email" ], "Operator": "Partial", "Keep": 4 },
+                           { "Name": "detect", "Detectors": [ "us-ssn" ] } ] }
+            """;
+        await using var proxy = await ProxyInstance.StartAsync(masking: Load(rules));
+        await using var client = await LoginAsync(proxy);
+        var script = new[]
+        {
+            "SELECT ssn FROM people_eu ORDER BY ssn",
+            "SELECT set_config('application_name', (SELECT ssn FROM customers WHERE id = 1), false)",
+            "DO $$ BEGIN EXECUTE format('CREATE TEMP VIEW v AS SELECT 1 AS %I', (SELECT ssn FROM customers WHERE id = 1)); END $$",
+            "SELECT * FROM v",
+            "INSERT INTO orders SELECT 1, ssn || '0' FROM customers WHERE id = 1",
+            "SELECT email::int FROM customers WHERE id = 1",
+        };
+        var received = new List<RawMessage>();
+        foreach (var sql in script)
+        {
+            await client.SendAsync(RawPostgresClient.Query(sql));
+            received.AddRange(await UntilReadyAsync(client));
+        }
+
+        var everything = Everything(received);
+        foreach (var value in new[] { Ssn, OtherSsn, Email })
+        {
+            Assert.That(everything, Does.Not.Contain(value));
+        }
+
+        Assert.That(received.Where(m => m.Code == (byte)'D').Select(Values).First(), Is.EqualTo(new[] { "***-**-4421" }), "a partition's column answers to the partitioned table's rule");
+        var errors = received.Where(m => m.Code == (byte)'E').Select(m => m.ErrorFields()).ToList();
+        Assert.That(errors.Single(e => e['C'] == "23503")['D'], Does.StartWith("Key (person_ssn)=(").And.Contain("*"), "the foreign key's value is masked by the referenced table's rule");
+        Assert.That(errors.Single(e => e['C'] == "22P02")['M'], Is.EqualTo("invalid input syntax for type integer: \"[REDACTED]\""));
+    }
 }
