@@ -209,10 +209,10 @@ internal sealed class OutcomeEvent : IRecordedEvent
     }
 }
 
-/// <summary>What masking hid in a message that answers no statement (a notice, a notification): counts only, never values.</summary>
+/// <summary>What masking hid in a message that answers no statement (a notice, a notification, a setting, column names): counts only, never values.</summary>
 internal sealed class MaskedEvent : IRecordedEvent
 {
-    /// <summary>"notice" or "notification".</summary>
+    /// <summary>"notice", "notification", "parameter-status" or "row-description".</summary>
     public required string Message { get; init; }
 
     public required MaskCounts Counts { get; init; }
