@@ -762,6 +762,13 @@ goals() {
       # Throughput is bytes / time, so "costs at most 5% of throughput" is off_time / on_time >= 0.95.
       echo "  1M-row $query throughput: $t >= 0.95 x hoopproxy?  $(awk -v a="$on_" -v b="$off" 'BEGIN {print (a > 0 && b > 0 && b / a >= 0.95) ? "yes" : "no"}') (throughput ratio $(ratio "$off" "$on_"))"
     done
+    # The masking issue's goals: two masked columns within 1.3 x the direct time, all detectors within 2 x.
+    for goal in "hoopproxy+mask 1.3" "hoopproxy+detect 2"; do
+      read -r t limit <<<"$goal"
+      selected "$t" && selected direct || continue
+      d=${READ_BEST["direct/$query"]:-0}; m=${READ_BEST["$t/$query"]:-0}
+      echo "  1M-row $query: $t <= $limit x direct?  $(awk -v m="$m" -v d="$d" -v l="$limit" 'BEGIN {print (m > 0 && d > 0 && m <= l * d) ? "yes" : "no"}') (ratio $(ratio "$m" "$d"))"
+    done
   done
   for t in ${HOOP_PATHS[@]+"${HOOP_PATHS[@]}"}; do
     echo "  $t peak RSS during reads < 100 MB?  $(awk -v k="${RSS_PEAK_READS[$t]}" 'BEGIN {print (k > 0 && k < 102400) ? "yes" : "no"}') ($(mb "${RSS_PEAK_READS[$t]}") MB)"

@@ -58,17 +58,17 @@ public sealed record CopyOutOptions
     /// with libpg_query. False, with <paramref name="error"/> saying why, for anything that is not one COPY to the client,
     /// for options PostgreSQL would refuse or that this reader does not know, and for an ENCODING other than UTF-8
     /// (only UTF-8 data is masked). Without an ENCODING option the data is in the session's client_encoding, which
-    /// the caller must know to be UTF-8.
+    /// the caller must know to be UTF-8 (text that is not is masked as NULL, see docs/masking.md).
     /// </summary>
-    /// <summary>True when <see cref="TryFromStatement"/> refused a COPY because it sends no rows to the client (FROM, a file, a program).</summary>
-    public static bool SendsNoRows(string error) => error is CopyStatementReader.FromMessage or CopyStatementReader.ToFileMessage;
-
     public static bool TryFromStatement(
         string copyStatementText,
         [NotNullWhen(true)] out CopyOutOptions? options,
         [NotNullWhen(true)] out CopySource? source,
         [NotNullWhen(false)] out string? error) =>
         CopyStatementReader.TryRead(copyStatementText, out options, out source, out error);
+
+    /// <summary>True when <see cref="TryFromStatement"/> refused a COPY because it sends no rows to the client (FROM, a file, a program).</summary>
+    public static bool SendsNoRows(string error) => error is CopyStatementReader.FromMessage or CopyStatementReader.ToFileMessage;
 
     /// <summary>Builds options read from a statement, or says what PostgreSQL would say about them.</summary>
     internal static bool TryCreate(

@@ -5,8 +5,6 @@ namespace HoopProxy.Postgres.Masking.Wire;
 /// <summary>The built-in type OIDs masking needs to know (pg_type.dat); anything else is <see cref="ValueKind.Other"/>.</summary>
 public static class ColumnTypes
 {
-    public const uint JsonbOid = 3802;
-
     private static readonly FrozenDictionary<uint, ValueKind> Kinds = new Dictionary<uint, ValueKind>
     {
         // text-like

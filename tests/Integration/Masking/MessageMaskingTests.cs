@@ -95,4 +95,22 @@ public sealed class MessageMaskingTests
         var psql = await ExternalProcess.RunAsync("psql", ["-X", "-A", "-t", "-c", "SELECT ssn FROM customers ORDER BY id"], proxy.LibpqEnvironment());
         Assert.That(psql.StandardOutput.Trim().Split('\n'), Is.EqualTo(firstSession), "text and binary formats give the same pseudonym");
     }
+
+    [Test]
+    public async Task Custom_detectors_from_configuration_mask_a_pattern_and_a_word_list()
+    {
+        const string rules = """
+            {
+              "MaskingDetectors": [
+                { "Name": "employee-id", "Pattern": "\\bEMP-[0-9]{6}\\b" },
+                { "Name": "code-names", "Words": [ "falcon", "osprey" ] }
+              ],
+              "Masking": [ { "Name": "internal", "Detectors": [ "employee-id", "code-names" ], "Operator": "Redact" } ]
+            }
+            """;
+        await using var proxy = await ProxyInstance.StartAsync(masking: Load(rules));
+        var psql = await ExternalProcess.RunAsync("psql", ["-X", "-A", "-t", "-c",
+            "SELECT 'badge ' || 'EMP-' || '123456' || ', project ' || upper('falcon') || ', EMP-1234567 stays'"], proxy.LibpqEnvironment());
+        Assert.That(psql.StandardOutput.Trim(), Is.EqualTo("badge [REDACTED:employee-id], project [REDACTED:code-names], EMP-1234567 stays"));
+    }
 }
