@@ -113,6 +113,9 @@ public ref struct SshReader
         return bytes;
     }
 
+    /// <summary>Exactly <paramref name="count"/> bytes with no length prefix (a KEXINIT cookie), copied.</summary>
+    public byte[] ReadRawBytes(int count) => Take(count).ToArray();
+
     /// <summary>The rest of the message, unread.</summary>
     public ReadOnlySpan<byte> ReadRemaining() => Take(Remaining);
 
