@@ -10,6 +10,8 @@ command -v pgbouncer >/dev/null || need+=(pgbouncer)
 /usr/bin/python3 -c 'import psycopg' 2>/dev/null || need+=(python3-psycopg)
 ls /usr/lib/x86_64-linux-gnu/libpg_query.so* >/dev/null 2>&1 || ls /usr/lib/*/libpg_query.so* >/dev/null 2>&1 || need+=(libpg-query1504.0)
 command -v runuser >/dev/null || need+=(util-linux)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v ssh-keygen >/dev/null || need+=(openssh-client)
 
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
@@ -19,7 +21,7 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-# The Debian packages start a system cluster and a pgbouncer we do not use; the tests start their own.
+# The Debian packages start a system cluster and a pgbouncer we do not use; the tests start their own (and their own sshd).
 if [ "$(id -u)" -eq 0 ]; then
   systemctl stop pgbouncer >/dev/null 2>&1 || service pgbouncer stop >/dev/null 2>&1 || true
 fi
