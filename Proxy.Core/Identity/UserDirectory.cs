@@ -18,19 +18,24 @@ public sealed class UserDirectory
 
     public bool TryFind(string name, out ProxyUser user) => _users.TryGetValue(name, out user!);
 
-    /// <summary>Reads the <c>Users</c> section: <c>{ "alice": { "Password": "…", "Groups": [ … ] } }</c>.</summary>
+    /// <summary>
+    /// Reads the <c>Users</c> section: <c>{ "alice": { "Password": "…", "Groups": [ … ], "AuthorizedKeys": [ "ssh-ed25519 AAAA… alice@laptop" ] } }</c>.
+    /// A user needs a password, public keys, or both (a key-only user cannot log in to PostgreSQL listeners).
+    /// </summary>
     public static UserDirectory FromConfiguration(IConfigurationSection users)
     {
         var list = new List<ProxyUser>();
         foreach (var entry in users.GetChildren())
         {
+            entry.RejectUnknownKeys(["Password", "Groups", "AuthorizedKeys"]);
             var password = entry.OptionalString("Password");
-            if (password is null)
+            var keys = entry.StringList("AuthorizedKeys");
+            if (password is null && keys.Count == 0)
             {
-                throw new ConfigurationException(ConfigReader.Path(entry, "Password"), "is required (users authenticate to the proxy with it)");
+                throw new ConfigurationException(ConfigReader.Path(entry, "Password"), "is required unless AuthorizedKeys are given (users authenticate to the proxy with it)");
             }
 
-            list.Add(new ProxyUser(entry.Key, password, entry.StringList("Groups")));
+            list.Add(new ProxyUser(entry.Key, password, entry.StringList("Groups")) { AuthorizedKeys = keys });
         }
 
         return new UserDirectory(list);

@@ -33,7 +33,9 @@ public sealed class ClientAuthenticator
     /// <summary>Runs the exchange; returns the user, or throws 28P01 / 28000. On success nothing is sent yet after the final SASL message.</summary>
     public async Task<ProxyUser> AuthenticateAsync(IDuplexPipe client, string userName, bool isTls, CancellationToken cancellationToken)
     {
-        var known = _users.TryFind(userName, out var user);
+        // A user with public keys only has no password to check: to PostgreSQL logins they are unknown (an empty
+        // password must not match).
+        var known = _users.TryFind(userName, out var user) && user.Password is not null;
         var authenticated = _method == ClientAuthenticationMethod.Cleartext && isTls
             ? await CleartextAsync(client, known ? user.Password : null, cancellationToken)
             : await ScramAsync(client, known ? await VerifierForAsync(user) : DecoyVerifier(userName), cancellationToken);
@@ -49,7 +51,7 @@ public sealed class ClientAuthenticator
     private async ValueTask<ScramVerifier> VerifierForAsync(ProxyUser user) =>
         _verifiers.TryGetValue(user.Name, out var verifier)
             ? verifier
-            : _verifiers.GetOrAdd(user.Name, await Task.Run(() => ScramVerifier.FromPassword(user.Password ?? "")));
+            : _verifiers.GetOrAdd(user.Name, await Task.Run(() => ScramVerifier.FromPassword(user.Password!)));
 
     /// <summary>A stable salt per unknown name (as for a real user) and keys that match no password.</summary>
     private ScramVerifier DecoyVerifier(string userName)

@@ -158,6 +158,16 @@ public sealed class BadInputTests
     }
 
     [Test]
+    public async Task A_user_with_public_keys_only_cannot_log_in_to_postgres_with_an_empty_password()
+    {
+        var users = new HoopProxy.Core.Identity.UserDirectory([new HoopProxy.Core.Identity.ProxyUser("keyonly", null, []) { AuthorizedKeys = ["ssh-ed25519 AAAA test"] }]);
+        await using var proxy = await ProxyInstance.StartAsync(users: users);
+        await using var client = await RawPostgresClient.ConnectAsync(proxy.Port);
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => client.LoginAsync("keyonly", "", TestCluster.TargetDatabase));
+        Assert.That(error!.Message, Does.Contain("28P01"));
+    }
+
+    [Test]
     public async Task Wrong_password_gets_28P01_and_opens_no_upstream_connection()
     {
         var baseline = await ClusterProbe.TargetBackendsAsync();
