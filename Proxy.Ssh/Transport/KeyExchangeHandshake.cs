@@ -1,0 +1,252 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using System.Text;
+using HoopProxy.Ssh.Keys;
+using HoopProxy.Ssh.Transport.Crypto;
+using HoopProxy.Ssh.Transport.KeyExchange;
+using HoopProxy.Ssh.Wire;
+
+namespace HoopProxy.Ssh.Transport;
+
+/// <summary>Our algorithm lists, in preference order, for one side of a connection.</summary>
+public sealed record TransportPreferences
+{
+    public IReadOnlyList<string> KeyExchange { get; init; } = KeyExchangeMethods.Names;
+    public IReadOnlyList<string> HostKey { get; init; } = [SshKeyAlgorithms.Ed25519, SshKeyAlgorithms.EcdsaP256, SshKeyAlgorithms.RsaSha512, SshKeyAlgorithms.RsaSha256];
+    public IReadOnlyList<string> Ciphers { get; init; } = PacketProtectionSuite.CipherNames;
+    public IReadOnlyList<string> Macs { get; init; } = PacketProtectionSuite.MacNames;
+}
+
+/// <summary>What a completed first key exchange established.</summary>
+/// <param name="SessionId">H of the first exchange: signed over in public key authentication.</param>
+/// <param name="ServerHostKey">The server's host key (checked by the client; the server's own on the server side).</param>
+public sealed record HandshakeResult(byte[] SessionId, NegotiatedAlgorithms Algorithms, string PeerVersion, SshPublicKey ServerHostKey);
+
+/// <summary>
+/// The identification strings and the first key exchange of RFC 4253 §4–§8 for the ECDH-style methods (message 30/31),
+/// in either role, up to and including NEWKEYS in both directions (and, on the server, EXT_INFO with server-sig-algs
+/// when the client asked for it). Strict kex (the Terrapin fix): when both sides signalled it, the peer's KEXINIT must
+/// be its first packet, nothing else may arrive before NEWKEYS, and sequence numbers restart at NEWKEYS.
+/// </summary>
+public static class KeyExchangeHandshake
+{
+    /// <param name="acceptHostKey">Decides whether the server's host key is the expected one (a pinned fingerprint), before anything is sent with the new keys.</param>
+    public static async Task<HandshakeResult> RunClientAsync(SshPacketStream stream, TransportPreferences preferences,
+        Func<SshPublicKey, bool> acceptHostKey, CancellationToken cancellationToken)
+    {
+        var (ourVersion, peerVersion) = await ExchangeVersionsAsync(stream, cancellationToken);
+        var ours = OurKexInit(preferences, preferences.HostKey, [AlgorithmNegotiation.ExtInfoClient, AlgorithmNegotiation.StrictClient]);
+        var (peers, agreed) = await ExchangeKexInitsAsync(stream, ours, clientSide: true, cancellationToken);
+        var method = MethodFor(agreed);
+
+        using var exchange = method.CreateClient();
+        stream.WritePayload(Message(SshMessageNumber.KexEcdhInit, w => w.WriteString(exchange.ClientValue.Span)));
+        await stream.FlushAsync(cancellationToken);
+
+        var reply = await ReadKexMessageAsync(stream, SshMessageNumber.KexEcdhReply, agreed, cancellationToken);
+        var reader = new SshReader(reply);
+        reader.ReadByte();
+        var hostKeyBlob = reader.ReadString().ToArray();
+        var serverValue = reader.ReadString().ToArray();
+        var signature = reader.ReadString().ToArray();
+        reader.ExpectEnd("SSH_MSG_KEX_ECDH_REPLY");
+
+        var hostKey = SshPublicKey.ParseBlob(hostKeyBlob);
+        if (SshKeyAlgorithms.KeyTypeOf(agreed.HostKey) != hostKey.KeyType)
+        {
+            throw new SshProtocolException(SshDisconnectReason.KeyExchangeFailed, $"the server's host key is {hostKey.KeyType}, not the negotiated {agreed.HostKey}");
+        }
+
+        if (!acceptHostKey(hostKey))
+        {
+            throw new SshProtocolException(SshDisconnectReason.HostKeyNotVerifiable,
+                $"the server's host key {hostKey.Fingerprint} is not the one configured for this target");
+        }
+
+        using var secret = exchange.ComputeSharedSecret(serverValue);
+        var hash = ExchangeHash.Compute(method.Hash, new ExchangeHashInput(ourVersion, peerVersion, ours.Payload, peers.Payload, hostKeyBlob,
+            exchange.ClientValue, serverValue), secret);
+        if (!hostKey.Verify(agreed.HostKey, hash, signature))
+        {
+            throw new SshProtocolException(SshDisconnectReason.KeyExchangeFailed, "the server's signature over the exchange hash does not verify");
+        }
+
+        await SwitchKeysAsync(stream, method, secret, hash, hash, agreed, clientSide: true, cancellationToken);
+        return new HandshakeResult(hash, agreed, Encoding.ASCII.GetString(peerVersion), hostKey);
+    }
+
+    public static async Task<HandshakeResult> RunServerAsync(SshPacketStream stream, TransportPreferences preferences, SshPrivateKey hostKey,
+        CancellationToken cancellationToken)
+    {
+        var (ourVersion, peerVersion) = await ExchangeVersionsAsync(stream, cancellationToken);
+        var hostKeyAlgorithms = preferences.HostKey.Where(hostKey.SignatureAlgorithms.Contains).ToArray();
+        var ours = OurKexInit(preferences, hostKeyAlgorithms, [AlgorithmNegotiation.StrictServer]);
+        var (peers, agreed) = await ExchangeKexInitsAsync(stream, ours, clientSide: false, cancellationToken);
+        var method = MethodFor(agreed);
+
+        var init = await ReadKexMessageAsync(stream, SshMessageNumber.KexEcdhInit, agreed, cancellationToken);
+        var reader = new SshReader(init);
+        reader.ReadByte();
+        var clientValue = reader.ReadString().ToArray();
+        reader.ExpectEnd("SSH_MSG_KEX_ECDH_INIT");
+
+        using var response = method.Respond(clientValue);
+        var hostKeyBlob = hostKey.PublicKey.Blob.ToArray();
+        var hash = ExchangeHash.Compute(method.Hash, new ExchangeHashInput(peerVersion, ourVersion, peers.Payload, ours.Payload, hostKeyBlob,
+            clientValue, response.ServerValue), response.SharedSecret);
+        var signature = hostKey.Sign(agreed.HostKey, hash);
+        stream.WritePayload(Message(SshMessageNumber.KexEcdhReply, w =>
+        {
+            w.WriteString(hostKeyBlob);
+            w.WriteString(response.ServerValue.Span);
+            w.WriteString(signature);
+        }));
+
+        await SwitchKeysAsync(stream, method, response.SharedSecret, hash, hash, agreed, clientSide: false, cancellationToken);
+        if (agreed.ClientWantsExtInfo)
+        {
+            // RFC 8308: lets OpenSSH clients offer RSA keys with SHA-2 signatures.
+            stream.WritePayload(Message(SshMessageNumber.ExtInfo, w =>
+            {
+                w.WriteUInt32(1);
+                w.WriteUtf8("server-sig-algs");
+                w.WriteNameList([SshKeyAlgorithms.Ed25519, SshKeyAlgorithms.EcdsaP256, SshKeyAlgorithms.RsaSha512, SshKeyAlgorithms.RsaSha256]);
+            }));
+            await stream.FlushAsync(cancellationToken);
+        }
+
+        return new HandshakeResult(hash, agreed, Encoding.ASCII.GetString(peerVersion), hostKey.PublicKey);
+    }
+
+    private static async Task<(byte[] Ours, byte[] Peers)> ExchangeVersionsAsync(SshPacketStream stream, CancellationToken cancellationToken)
+    {
+        VersionExchange.WriteOurs(stream.Output);
+        await stream.FlushAsync(cancellationToken);
+        var peer = await VersionExchange.ReadPeersAsync(stream.Input, cancellationToken);
+        return (Encoding.ASCII.GetBytes(VersionExchange.OurVersion), Encoding.ASCII.GetBytes(peer));
+    }
+
+    private static KexInit OurKexInit(TransportPreferences preferences, IReadOnlyList<string> hostKeys, IReadOnlyList<string> markers) => new KexInit
+    {
+        Cookie = RandomNumberGenerator.GetBytes(KexInit.CookieLength),
+        KeyExchange = [.. preferences.KeyExchange, .. markers],
+        HostKey = hostKeys,
+        CipherClientToServer = preferences.Ciphers,
+        CipherServerToClient = preferences.Ciphers,
+        MacClientToServer = preferences.Macs,
+        MacServerToClient = preferences.Macs,
+        CompressionClientToServer = ["none"],
+        CompressionServerToClient = ["none"],
+    }.Encoded();
+
+    /// <summary>Sends our KEXINIT, reads the peer's (its first packet under strict kex; IGNORE and DEBUG skipped otherwise), negotiates.</summary>
+    private static async Task<(KexInit Peers, NegotiatedAlgorithms Agreed)> ExchangeKexInitsAsync(SshPacketStream stream, KexInit ours, bool clientSide,
+        CancellationToken cancellationToken)
+    {
+        stream.WritePayload(ours.Payload);
+        await stream.FlushAsync(cancellationToken);
+        var otherMessagesFirst = false;
+        byte[] payload;
+        while ((payload = await stream.ReadPayloadAsync(cancellationToken))[0] != (byte)SshMessageNumber.KexInit)
+        {
+            if (payload[0] is not ((byte)SshMessageNumber.Ignore or (byte)SshMessageNumber.Debug))
+            {
+                throw new SshProtocolException(SshDisconnectReason.ProtocolError, $"expected SSH_MSG_KEXINIT, got message {payload[0]}");
+            }
+
+            otherMessagesFirst = true;
+        }
+
+        var peers = KexInit.Parse(payload);
+        var agreed = clientSide ? AlgorithmNegotiation.Negotiate(ours, peers, firstExchange: true) : AlgorithmNegotiation.Negotiate(peers, ours, firstExchange: true);
+        if (agreed.StrictKeyExchange && otherMessagesFirst)
+        {
+            throw new SshProtocolException(SshDisconnectReason.ProtocolError, "strict key exchange: the peer sent other messages before its KEXINIT");
+        }
+
+        var client = clientSide ? ours : peers;
+        var server = clientSide ? peers : ours;
+        if (peers.FirstKexPacketFollows && !AlgorithmNegotiation.GuessWasRight(client, server, agreed))
+        {
+            // RFC 4253 §7: the peer guessed the method wrong; its first key exchange packet is to be ignored.
+            await stream.ReadPayloadAsync(cancellationToken);
+        }
+
+        return (peers, agreed);
+    }
+
+    private static IKeyExchangeMethod MethodFor(NegotiatedAlgorithms agreed) =>
+        KeyExchangeMethods.TryGet(agreed.KeyExchange, out var method)
+            ? method!
+            : throw new SshProtocolException(SshDisconnectReason.KeyExchangeFailed, $"key exchange method {agreed.KeyExchange} is not implemented");
+
+    /// <summary>The next key exchange message; under strict kex anything else is fatal, otherwise IGNORE/DEBUG are skipped.</summary>
+    private static async Task<byte[]> ReadKexMessageAsync(SshPacketStream stream, SshMessageNumber expected, NegotiatedAlgorithms agreed,
+        CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var payload = await stream.ReadPayloadAsync(cancellationToken);
+            if (payload[0] == (byte)expected)
+            {
+                return payload;
+            }
+
+            if (agreed.StrictKeyExchange || payload[0] is not ((byte)SshMessageNumber.Ignore or (byte)SshMessageNumber.Debug))
+            {
+                throw new SshProtocolException(SshDisconnectReason.ProtocolError, $"expected {expected} during the key exchange, got message {payload[0]}");
+            }
+        }
+    }
+
+    /// <summary>NEWKEYS both ways, each direction switching to its keys (RFC 4253 §7.3): ours right after we send it, theirs right after it arrives.</summary>
+    private static async Task SwitchKeysAsync(SshPacketStream stream, IKeyExchangeMethod method, SharedSecret secret, byte[] hash, byte[] sessionId,
+        NegotiatedAlgorithms agreed, bool clientSide, CancellationToken cancellationToken)
+    {
+        var outgoing = Protection(method, secret, hash, sessionId, agreed, clientToServer: clientSide);
+        var incoming = Protection(method, secret, hash, sessionId, agreed, clientToServer: !clientSide);
+        stream.WritePayload([(byte)SshMessageNumber.NewKeys]);
+        await stream.FlushAsync(cancellationToken);
+        stream.UseSendProtection(outgoing, resetSequence: agreed.StrictKeyExchange);
+
+        await ReadKexMessageAsync(stream, SshMessageNumber.NewKeys, agreed, cancellationToken);
+        stream.UseReceiveProtection(incoming, resetSequence: agreed.StrictKeyExchange);
+    }
+
+    private static PacketProtection Protection(IKeyExchangeMethod method, SharedSecret secret, byte[] hash, byte[] sessionId, NegotiatedAlgorithms agreed,
+        bool clientToServer)
+    {
+        var cipher = clientToServer ? agreed.CipherClientToServer : agreed.CipherServerToClient;
+        var mac = clientToServer ? agreed.MacClientToServer : agreed.MacServerToClient;
+        if (!PacketProtectionSuite.TryResolve(cipher, mac, out var suite))
+        {
+            throw new SshProtocolException(SshDisconnectReason.KeyExchangeFailed, $"cipher {cipher} with MAC {mac ?? "(none)"} is not implemented");
+        }
+
+        var iv = KeyDerivation.Derive(method.Hash, secret, hash, sessionId,
+            clientToServer ? DerivedKey.InitialIvClientToServer : DerivedKey.InitialIvServerToClient, suite.IvLength);
+        var key = KeyDerivation.Derive(method.Hash, secret, hash, sessionId,
+            clientToServer ? DerivedKey.EncryptionKeyClientToServer : DerivedKey.EncryptionKeyServerToClient, suite.KeyLength);
+        var macKey = KeyDerivation.Derive(method.Hash, secret, hash, sessionId,
+            clientToServer ? DerivedKey.IntegrityKeyClientToServer : DerivedKey.IntegrityKeyServerToClient, suite.MacKeyLength);
+        try
+        {
+            return suite.Create(key, iv, macKey);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(iv);
+            CryptographicOperations.ZeroMemory(key);
+            CryptographicOperations.ZeroMemory(macKey);
+        }
+    }
+
+    private static byte[] Message(SshMessageNumber number, Action<SshWriter> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        var writer = new SshWriter(buffer);
+        writer.WriteByte((byte)number);
+        write(writer);
+        return buffer.WrittenSpan.ToArray();
+    }
+}
