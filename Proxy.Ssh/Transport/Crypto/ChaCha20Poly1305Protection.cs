@@ -1,0 +1,85 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+
+namespace HoopProxy.Ssh.Transport.Crypto;
+
+/// <summary>
+/// chacha20-poly1305@openssh.com (OpenSSH PROTOCOL.chacha20poly1305). The 64-byte key is two ChaCha20 keys: K_1 (the
+/// first 32 bytes) encrypts the payload from block counter 1 and its block 0 gives the one-time Poly1305 key; K_2 (the
+/// last 32) encrypts the 4 length bytes. Both use the sequence number as nonce. The tag covers the encrypted length and
+/// the encrypted rest of the packet, and is checked before anything is decrypted.
+/// </summary>
+internal sealed class ChaCha20Poly1305Protection : PacketProtection
+{
+    public const int KeySize = 2 * OpenSshChaCha20.KeySize;
+
+    private readonly OpenSshChaCha20 _payloadCipher;
+    private readonly OpenSshChaCha20 _lengthCipher;
+
+    public ChaCha20Poly1305Protection(ReadOnlySpan<byte> key)
+        : base(CipherAlgorithm.ChaCha20Poly1305Name, blockSize: 8, tagLength: Poly1305.TagSize, bytesNeededForLength: LengthFieldSize, alignmentCoversLengthField: false)
+    {
+        if (key.Length != KeySize)
+        {
+            throw new ArgumentException($"chacha20-poly1305 takes a {KeySize}-byte key, got {key.Length}", nameof(key));
+        }
+
+        _payloadCipher = new OpenSshChaCha20(key[..OpenSshChaCha20.KeySize]);
+        _lengthCipher = new OpenSshChaCha20(key[OpenSshChaCha20.KeySize..]);
+    }
+
+    private protected override uint DecryptPacketLength(uint sequenceNumber, ReadOnlySpan<byte> head)
+    {
+        Span<byte> length = stackalloc byte[LengthFieldSize];
+        _lengthCipher.StartPacket(sequenceNumber);
+        _lengthCipher.Apply(head, length);
+        return BinaryPrimitives.ReadUInt32BigEndian(length);
+    }
+
+    private protected override bool OpenCore(uint sequenceNumber, ReadOnlySpan<byte> packet, ReadOnlySpan<byte> tag, Span<byte> plaintext)
+    {
+        Span<byte> polyKey = stackalloc byte[Poly1305.KeySize];
+        Span<byte> expected = stackalloc byte[Poly1305.TagSize];
+        StartPayload(sequenceNumber, polyKey);
+        Poly1305.ComputeTag(polyKey, packet, expected);
+        CryptographicOperations.ZeroMemory(polyKey);
+        if (!CryptographicOperations.FixedTimeEquals(expected, tag))
+        {
+            return false;
+        }
+
+        _lengthCipher.StartPacket(sequenceNumber);
+        _lengthCipher.Apply(packet[..LengthFieldSize], plaintext[..LengthFieldSize]);
+        _payloadCipher.Apply(packet[LengthFieldSize..], plaintext[LengthFieldSize..]);
+        return true;
+    }
+
+    private protected override void SealCore(uint sequenceNumber, Span<byte> packet, Span<byte> tag)
+    {
+        _lengthCipher.StartPacket(sequenceNumber);
+        _lengthCipher.Apply(packet[..LengthFieldSize], packet[..LengthFieldSize]);
+
+        Span<byte> polyKey = stackalloc byte[Poly1305.KeySize];
+        StartPayload(sequenceNumber, polyKey);
+        _payloadCipher.Apply(packet[LengthFieldSize..], packet[LengthFieldSize..]);
+        Poly1305.ComputeTag(polyKey, packet, tag);
+        CryptographicOperations.ZeroMemory(polyKey);
+    }
+
+    /// <summary>Takes K_1's block 0 for this packet (its first 32 bytes are the Poly1305 key), leaving K_1 at block 1 for the payload.</summary>
+    private void StartPayload(uint sequenceNumber, Span<byte> polyKey)
+    {
+        Span<byte> block0 = stackalloc byte[64];
+        block0.Clear();
+        _payloadCipher.StartPacket(sequenceNumber);
+        _payloadCipher.Apply(block0, block0);
+        block0[..Poly1305.KeySize].CopyTo(polyKey);
+        CryptographicOperations.ZeroMemory(block0);
+    }
+
+    protected override void DisposeKeys()
+    {
+        _payloadCipher.Wipe();
+        _lengthCipher.Wipe();
+    }
+}
