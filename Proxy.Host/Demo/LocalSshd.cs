@@ -67,8 +67,10 @@ public sealed class LocalSshd : IAsyncDisposable
         await ExternalProcess.RunCheckedAsync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "hoopproxy target key", "-f", userKey]);
         File.Copy(userKey + ".pub", Path.Combine(directory, "authorized_keys"));
         var configuration = Path.Combine(directory, "sshd_config");
+        // sshd takes the first value it reads for a keyword: the caller's lines come first so they win.
         await File.WriteAllLinesAsync(configuration,
         [
+            .. extraConfiguration ?? [],
             "ListenAddress 127.0.0.1",
             $"Port {port.ToString(CultureInfo.InvariantCulture)}",
             $"HostKey {directory}/host_ed25519",
@@ -86,7 +88,6 @@ public sealed class LocalSshd : IAsyncDisposable
             "AllowTcpForwarding yes",
             "Subsystem sftp internal-sftp",
             "LogLevel VERBOSE",
-            .. extraConfiguration ?? [],
         ]);
 
         // -D: stay in the foreground as our child; -E: log to a file (nobody reads a redirected pipe, which would fill and block sshd).

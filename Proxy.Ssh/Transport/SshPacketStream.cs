@@ -57,11 +57,13 @@ public sealed class SshPacketStream : IDisposable
             var result = await _input.ReadAsync(cancellationToken);
             var buffer = result.Buffer;
             var consumed = buffer.Start;
+            var examined = buffer.End;
             try
             {
                 if (TryTakePacket(buffer, out var payload, out var end))
                 {
-                    consumed = end;
+                    // Only this packet was looked at: the next one may already be buffered behind it.
+                    consumed = examined = end;
                     return payload;
                 }
 
@@ -73,7 +75,7 @@ public sealed class SshPacketStream : IDisposable
             }
             finally
             {
-                _input.AdvanceTo(consumed, buffer.End);
+                _input.AdvanceTo(consumed, examined);
             }
         }
     }
