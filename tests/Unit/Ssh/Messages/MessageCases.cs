@@ -166,6 +166,9 @@ public static class MessageCases
 
     public static IEnumerable<TestCaseData> AllAsTestCases() => All().Select(c => new TestCaseData(c).SetArgDisplayNames(c.Name));
 
+    public static IEnumerable<TestCaseData> RawDataToTheEnd() =>
+        All().Where(c => c.EndsWithRawData).Select(c => new TestCaseData(c).SetArgDisplayNames(c.Name));
+
     public static IEnumerable<TestCaseData> StructuredToTheEnd() =>
         All().Where(c => !c.EndsWithRawData).Select(c => new TestCaseData(c).SetArgDisplayNames(c.Name));
 }
