@@ -10,7 +10,7 @@ namespace HoopProxy.Postgres.Masking;
 public sealed class AbaRoutingDetector : IDetector
 {
     /// <summary>Every match has digits.</summary>
-    public string? RequiredCharacters => "0123456789";
+    public string? RequiredCharacters => NumberBoundaries.Digits;
 
     private const int Digits = 9;
 

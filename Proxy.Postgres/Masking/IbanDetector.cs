@@ -8,7 +8,7 @@ namespace HoopProxy.Postgres.Masking;
 public sealed class IbanDetector : IDetector
 {
     /// <summary>Every match has digits.</summary>
-    public string? RequiredCharacters => "0123456789";
+    public string? RequiredCharacters => NumberBoundaries.Digits;
 
     public string Name => DetectorNames.Iban;
 

@@ -12,7 +12,10 @@ internal static class NumberBoundaries
 {
     // SearchValues rather than IndexOfAnyInRange('0', '9'): the no-match allocation test caught the range search
     // allocating about 80 B per call (cause not investigated), and the scan must not allocate.
-    private static readonly SearchValues<char> AsciiDigits = SearchValues.Create("0123456789");
+    /// <summary>The digits the numeric detectors look for: also their <see cref="IDetector.RequiredCharacters"/>.</summary>
+    public const string Digits = "0123456789";
+
+    private static readonly SearchValues<char> AsciiDigits = SearchValues.Create(Digits);
 
     /// <summary>The index of the first ASCII digit at or after <paramref name="from"/>, or -1.</summary>
     public static int IndexOfDigit(ReadOnlySpan<char> text, int from)

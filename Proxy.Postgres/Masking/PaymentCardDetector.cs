@@ -8,7 +8,7 @@ namespace HoopProxy.Postgres.Masking;
 public sealed class PaymentCardDetector : IDetector
 {
     /// <summary>Every match has digits.</summary>
-    public string? RequiredCharacters => "0123456789";
+    public string? RequiredCharacters => NumberBoundaries.Digits;
 
     private const int MinDigits = 13;
     private const int MaxDigits = 19;

@@ -14,7 +14,7 @@ namespace HoopProxy.Postgres.Masking;
 public sealed class PhoneDetector : IDetector
 {
     /// <summary>Every match has digits.</summary>
-    public string? RequiredCharacters => "0123456789";
+    public string? RequiredCharacters => NumberBoundaries.Digits;
 
     private const int MinE164Digits = 8;
     private const int MaxE164Digits = 15;

@@ -72,15 +72,15 @@ public sealed partial class ServerMessageMasker
         string? masked = null;
         foreach (var rule in _rules.DetectorRules)
         {
-            var found = new int[rule.Masker.Detectors.Count];
-            if (!rule.Masker.TryMask(masked ?? text, found, out var result))
+            // Nothing is allocated unless a detector finds something (the usual case for a column name or a message).
+            if (!rule.Masker.TryMask(masked ?? text, out var result))
             {
                 continue;
             }
 
-            for (var d = 0; d < found.Length; d++)
+            foreach (var found in result.Counts)
             {
-                counts.AddDetector(rule.Masker.Detectors[d].Name, found[d]);
+                counts.AddDetector(found.Detector, found.Count);
             }
 
             if (result.IsNull)
