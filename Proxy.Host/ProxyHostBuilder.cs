@@ -57,6 +57,12 @@ public static class ProxyHostBuilder
             builder.Services.AddHostedService(sp => sp.GetRequiredService<PostgresProxyService>());
         }
 
+        if (configuration.Ssh is { } ssh)
+        {
+            builder.Services.AddSingleton(sp => new SshProxyService(ssh, configuration.Users, sp.GetRequiredService<ILoggerFactory>(), recordings));
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<SshProxyService>());
+        }
+
         return builder.Build();
     }
 }

@@ -5,6 +5,8 @@ using HoopProxy.Host.Admin;
 using HoopProxy.Postgres.Configuration;
 using HoopProxy.Postgres.Masking.Rules;
 using HoopProxy.Postgres.Policy;
+using HoopProxy.Ssh.Authentication;
+using HoopProxy.Ssh.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
@@ -13,6 +15,9 @@ namespace HoopProxy.Host.Configuration;
 /// <summary>The whole validated configuration, as immutable records. Loading fails with a message naming the bad key.</summary>
 public sealed record ProxyConfiguration(PostgresProxyOptions? Postgres, UserDirectory Users)
 {
+    /// <summary>The <c>Ssh</c> section: the SSH listener and its targets; null when there is none.</summary>
+    public SshProxyOptions? Ssh { get; init; }
+
     /// <summary>The <c>Recording</c> section; null when sessions are not recorded.</summary>
     public RecordingOptions? Recording { get; init; }
 
@@ -62,17 +67,27 @@ public sealed record ProxyConfiguration(PostgresProxyOptions? Postgres, UserDire
     {
         var postgresSection = configuration.GetSection("Postgres");
         var postgres = postgresSection.Exists() ? PostgresProxyOptions.FromConfiguration(postgresSection, baseDirectory) : null;
-        if (postgres is null)
+        var sshSection = configuration.GetSection("Ssh");
+        var ssh = sshSection.Exists() ? SshProxyOptions.FromConfiguration(sshSection, baseDirectory) : null;
+        if (postgres is null && ssh is null)
         {
-            throw new ConfigurationException("Postgres", "no listener is configured");
+            throw new ConfigurationException("Postgres", "no listener is configured (a Postgres or Ssh section)");
         }
 
         var logging = configuration.GetSection("Logging:LogLevel");
         var policies = configuration.GetSection("Policies");
-        var judged = policies.Exists() || postgres.Targets.Values.Any(t => t.DefaultAction != PolicyAction.Allow);
+        var judged = policies.Exists() || postgres?.Targets.Values.Any(t => t.DefaultAction != PolicyAction.Allow) == true;
         var admin = configuration.GetSection("Admin");
-        return new ProxyConfiguration(postgres, UserDirectory.FromConfiguration(configuration.GetSection("Users")))
+        var users = UserDirectory.FromConfiguration(configuration.GetSection("Users"));
+        if (ssh is not null)
         {
+            // Parsed now so that a bad AuthorizedKeys line stops the start, naming the user.
+            AuthorizedKeyDirectory.From(users);
+        }
+
+        return new ProxyConfiguration(postgres, users)
+        {
+            Ssh = ssh,
             LogLevel = logging.Enum("Default", LogLevel.Information),
             Recording = RecordingOptions.FromConfiguration(configuration.GetSection("Recording"), baseDirectory),
             Policies = judged ? PolicyConfiguration.FromConfiguration(policies) : null,

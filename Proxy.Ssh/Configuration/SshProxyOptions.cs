@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Net;
 using HoopProxy.Core.Configuration;
+using HoopProxy.Core.Networking;
 using Microsoft.Extensions.Configuration;
 
 namespace HoopProxy.Ssh.Configuration;
@@ -28,6 +29,9 @@ public sealed record SshProxyOptions
     /// <summary>Time from connect to a successful login (OpenSSH's LoginGraceTime is 120 s).</summary>
     public TimeSpan LoginTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>The listener's limits (<c>Limits:MaxConnections</c>; the rest as for every listener).</summary>
+    public ListenerLimits Listener { get; init; } = new();
+
     public static SshProxyOptions FromConfiguration(IConfigurationSection section, string baseDirectory)
     {
         section.RejectUnknownKeys(Keys);
@@ -46,7 +50,7 @@ public sealed record SshProxyOptions
         }
 
         var limits = section.GetSection("Limits");
-        limits.RejectUnknownKeys(["MaxAuthAttempts", "LoginTimeout"]);
+        limits.RejectUnknownKeys(["MaxAuthAttempts", "LoginTimeout", "MaxConnections"]);
         return new SshProxyOptions
         {
             Listen = section.EndPoint("Listen"),
@@ -55,6 +59,7 @@ public sealed record SshProxyOptions
             Targets = targets,
             MaxAuthAttempts = limits.Int("MaxAuthAttempts", 6, 1, 100),
             LoginTimeout = limits.Duration("LoginTimeout", TimeSpan.FromSeconds(60)),
+            Listener = new ListenerLimits { MaxConnections = limits.Int("MaxConnections", 1000, 1, 100_000) },
         };
     }
 }

@@ -29,10 +29,31 @@ public sealed record TransportPreferences
 public sealed record HandshakeResult(byte[] SessionId, NegotiatedAlgorithms Algorithms, string PeerVersion, SshPublicKey ServerHostKey);
 
 /// <summary>
-/// The identification strings and the first key exchange of RFC 4253 §4–§8 for the ECDH-style methods (message 30/31),
-/// in either role, up to and including NEWKEYS in both directions (and, on the server, EXT_INFO with server-sig-algs
-/// when the client asked for it). Strict kex (the Terrapin fix): when both sides signalled it, the peer's KEXINIT must
-/// be its first packet, nothing else may arrive before NEWKEYS, and sequence numbers restart at NEWKEYS.
+/// How key exchange messages leave: straight onto the stream during the first exchange; through the transport's send
+/// lock during a rekey, where our NEWKEYS also releases the messages held back while the keys changed.
+/// </summary>
+internal interface IKeyExchangeOutput
+{
+    /// <summary>Sends one key exchange message and flushes it.</summary>
+    ValueTask SendAsync(byte[] payload, CancellationToken cancellationToken);
+
+    /// <summary>Sends NEWKEYS, then protects what follows with <paramref name="outgoing"/>.</summary>
+    ValueTask SendNewKeysAsync(PacketProtection outgoing, bool resetSequence, CancellationToken cancellationToken);
+}
+
+/// <summary>One key exchange after both KEXINITs are known: the inputs of the exchange hash and what was agreed.</summary>
+/// <param name="SessionId">The first exchange's hash; null during the first exchange (its own hash becomes it).</param>
+/// <param name="ResetSequence">Strict kex was agreed in the first exchange: every NEWKEYS restarts the sequence numbers.</param>
+internal sealed record KeyExchangeRound(byte[] ClientVersion, byte[] ServerVersion, KexInit ClientInit, KexInit ServerInit,
+    NegotiatedAlgorithms Agreed, byte[]? SessionId, bool ResetSequence);
+
+/// <summary>
+/// The identification strings and the key exchanges of RFC 4253 §4–§8 for the ECDH-style methods (message 30/31), in
+/// either role, up to and including NEWKEYS in both directions (and, on the server, EXT_INFO with server-sig-algs after
+/// the first one when the client asked for it). Strict kex (the Terrapin fix): when both sides signalled it, the peer's
+/// KEXINIT must be its first packet, nothing else may arrive before NEWKEYS, and sequence numbers restart at every NEWKEYS.
+/// <see cref="SshTransport"/> runs the later exchanges (rekeying) with <see cref="CompleteAsClientAsync"/> and
+/// <see cref="CompleteAsServerAsync"/>.
 /// </summary>
 public static class KeyExchangeHandshake
 {
@@ -41,15 +62,49 @@ public static class KeyExchangeHandshake
         Func<SshPublicKey, bool> acceptHostKey, CancellationToken cancellationToken)
     {
         var (ourVersion, peerVersion) = await ExchangeVersionsAsync(stream, cancellationToken);
-        var ours = OurKexInit(preferences, preferences.HostKey, [AlgorithmNegotiation.ExtInfoClient, AlgorithmNegotiation.StrictClient]);
+        var ours = OurKexInit(preferences, preferences.HostKey, clientSide: true, firstExchange: true);
         var (peers, agreed) = await ExchangeKexInitsAsync(stream, ours, clientSide: true, cancellationToken);
+        var round = new KeyExchangeRound(ourVersion, peerVersion, ours, peers, agreed, SessionId: null, agreed.StrictKeyExchange);
+        var (hash, hostKey) = await CompleteAsClientAsync(stream, new DirectOutput(stream), round, acceptHostKey, cancellationToken);
+        return new HandshakeResult(hash, agreed, Encoding.ASCII.GetString(peerVersion), hostKey);
+    }
+
+    public static async Task<HandshakeResult> RunServerAsync(SshPacketStream stream, TransportPreferences preferences, SshPrivateKey hostKey,
+        CancellationToken cancellationToken)
+    {
+        var (ourVersion, peerVersion) = await ExchangeVersionsAsync(stream, cancellationToken);
+        var ours = OurKexInit(preferences, HostKeyAlgorithms(preferences, hostKey), clientSide: false, firstExchange: true);
+        var (peers, agreed) = await ExchangeKexInitsAsync(stream, ours, clientSide: false, cancellationToken);
+        var round = new KeyExchangeRound(peerVersion, ourVersion, peers, ours, agreed, SessionId: null, agreed.StrictKeyExchange);
+        var hash = await CompleteAsServerAsync(stream, new DirectOutput(stream), round, hostKey, cancellationToken);
+        if (agreed.ClientWantsExtInfo)
+        {
+            // RFC 8308: lets OpenSSH clients offer RSA keys with SHA-2 signatures.
+            stream.WritePayload(Message(SshMessageNumber.ExtInfo, w =>
+            {
+                w.WriteUInt32(1);
+                w.WriteUtf8("server-sig-algs");
+                w.WriteNameList([SshKeyAlgorithms.Ed25519, SshKeyAlgorithms.EcdsaP256, SshKeyAlgorithms.RsaSha512, SshKeyAlgorithms.RsaSha256]);
+            }));
+            await stream.FlushAsync(cancellationToken);
+        }
+
+        return new HandshakeResult(hash, agreed, Encoding.ASCII.GetString(peerVersion), hostKey.PublicKey);
+    }
+
+    internal static IReadOnlyList<string> HostKeyAlgorithms(TransportPreferences preferences, SshPrivateKey hostKey) =>
+        preferences.HostKey.Where(hostKey.SignatureAlgorithms.Contains).ToArray();
+
+    /// <summary>The client's side after the KEXINITs: ECDH_INIT, the reply checked (host key, signature), NEWKEYS both ways.</summary>
+    internal static async Task<(byte[] Hash, SshPublicKey HostKey)> CompleteAsClientAsync(SshPacketStream stream, IKeyExchangeOutput output,
+        KeyExchangeRound round, Func<SshPublicKey, bool> acceptHostKey, CancellationToken cancellationToken)
+    {
+        var agreed = round.Agreed;
         var method = MethodFor(agreed);
-
         using var exchange = method.CreateClient();
-        stream.WritePayload(Message(SshMessageNumber.KexEcdhInit, w => w.WriteString(exchange.ClientValue.Span)));
-        await stream.FlushAsync(cancellationToken);
+        await output.SendAsync(Message(SshMessageNumber.KexEcdhInit, w => w.WriteString(exchange.ClientValue.Span)), cancellationToken);
 
-        var reply = await ReadKexMessageAsync(stream, SshMessageNumber.KexEcdhReply, agreed, cancellationToken);
+        var reply = await ReadKexMessageAsync(stream, SshMessageNumber.KexEcdhReply, round, cancellationToken);
         var reader = new SshReader(reply);
         reader.ReadByte();
         var hostKeyBlob = reader.ReadString().ToArray();
@@ -70,27 +125,24 @@ public static class KeyExchangeHandshake
         }
 
         using var secret = exchange.ComputeSharedSecret(serverValue);
-        var hash = ExchangeHash.Compute(method.Hash, new ExchangeHashInput(ourVersion, peerVersion, ours.Payload, peers.Payload, hostKeyBlob,
-            exchange.ClientValue, serverValue), secret);
+        var hash = ExchangeHash.Compute(method.Hash, new ExchangeHashInput(round.ClientVersion, round.ServerVersion, round.ClientInit.Payload,
+            round.ServerInit.Payload, hostKeyBlob, exchange.ClientValue, serverValue), secret);
         if (!hostKey.Verify(agreed.HostKey, hash, signature))
         {
             throw new SshProtocolException(SshDisconnectReason.KeyExchangeFailed, "the server's signature over the exchange hash does not verify");
         }
 
-        await SwitchKeysAsync(stream, method, secret, hash, hash, agreed, clientSide: true, cancellationToken);
-        return new HandshakeResult(hash, agreed, Encoding.ASCII.GetString(peerVersion), hostKey);
+        await SwitchKeysAsync(stream, output, method, secret, hash, round, clientSide: true, cancellationToken);
+        return (hash, hostKey);
     }
 
-    public static async Task<HandshakeResult> RunServerAsync(SshPacketStream stream, TransportPreferences preferences, SshPrivateKey hostKey,
-        CancellationToken cancellationToken)
+    /// <summary>The server's side after the KEXINITs: ECDH_INIT read, the signed reply, NEWKEYS both ways.</summary>
+    internal static async Task<byte[]> CompleteAsServerAsync(SshPacketStream stream, IKeyExchangeOutput output, KeyExchangeRound round,
+        SshPrivateKey hostKey, CancellationToken cancellationToken)
     {
-        var (ourVersion, peerVersion) = await ExchangeVersionsAsync(stream, cancellationToken);
-        var hostKeyAlgorithms = preferences.HostKey.Where(hostKey.SignatureAlgorithms.Contains).ToArray();
-        var ours = OurKexInit(preferences, hostKeyAlgorithms, [AlgorithmNegotiation.StrictServer]);
-        var (peers, agreed) = await ExchangeKexInitsAsync(stream, ours, clientSide: false, cancellationToken);
+        var agreed = round.Agreed;
         var method = MethodFor(agreed);
-
-        var init = await ReadKexMessageAsync(stream, SshMessageNumber.KexEcdhInit, agreed, cancellationToken);
+        var init = await ReadKexMessageAsync(stream, SshMessageNumber.KexEcdhInit, round, cancellationToken);
         var reader = new SshReader(init);
         reader.ReadByte();
         var clientValue = reader.ReadString().ToArray();
@@ -98,30 +150,18 @@ public static class KeyExchangeHandshake
 
         using var response = method.Respond(clientValue);
         var hostKeyBlob = hostKey.PublicKey.Blob.ToArray();
-        var hash = ExchangeHash.Compute(method.Hash, new ExchangeHashInput(peerVersion, ourVersion, peers.Payload, ours.Payload, hostKeyBlob,
-            clientValue, response.ServerValue), response.SharedSecret);
+        var hash = ExchangeHash.Compute(method.Hash, new ExchangeHashInput(round.ClientVersion, round.ServerVersion, round.ClientInit.Payload,
+            round.ServerInit.Payload, hostKeyBlob, clientValue, response.ServerValue), response.SharedSecret);
         var signature = hostKey.Sign(agreed.HostKey, hash);
-        stream.WritePayload(Message(SshMessageNumber.KexEcdhReply, w =>
+        await output.SendAsync(Message(SshMessageNumber.KexEcdhReply, w =>
         {
             w.WriteString(hostKeyBlob);
             w.WriteString(response.ServerValue.Span);
             w.WriteString(signature);
-        }));
+        }), cancellationToken);
 
-        await SwitchKeysAsync(stream, method, response.SharedSecret, hash, hash, agreed, clientSide: false, cancellationToken);
-        if (agreed.ClientWantsExtInfo)
-        {
-            // RFC 8308: lets OpenSSH clients offer RSA keys with SHA-2 signatures.
-            stream.WritePayload(Message(SshMessageNumber.ExtInfo, w =>
-            {
-                w.WriteUInt32(1);
-                w.WriteUtf8("server-sig-algs");
-                w.WriteNameList([SshKeyAlgorithms.Ed25519, SshKeyAlgorithms.EcdsaP256, SshKeyAlgorithms.RsaSha512, SshKeyAlgorithms.RsaSha256]);
-            }));
-            await stream.FlushAsync(cancellationToken);
-        }
-
-        return new HandshakeResult(hash, agreed, Encoding.ASCII.GetString(peerVersion), hostKey.PublicKey);
+        await SwitchKeysAsync(stream, output, method, response.SharedSecret, hash, round, clientSide: false, cancellationToken);
+        return hash;
     }
 
     private static async Task<(byte[] Ours, byte[] Peers)> ExchangeVersionsAsync(SshPacketStream stream, CancellationToken cancellationToken)
@@ -132,18 +172,25 @@ public static class KeyExchangeHandshake
         return (Encoding.ASCII.GetBytes(VersionExchange.OurVersion), Encoding.ASCII.GetBytes(peer));
     }
 
-    private static KexInit OurKexInit(TransportPreferences preferences, IReadOnlyList<string> hostKeys, IReadOnlyList<string> markers) => new KexInit
+    /// <summary>Our KEXINIT; the ext-info and strict-kex markers go only into the first one (OpenSSH ignores them later).</summary>
+    internal static KexInit OurKexInit(TransportPreferences preferences, IReadOnlyList<string> hostKeys, bool clientSide, bool firstExchange)
     {
-        Cookie = RandomNumberGenerator.GetBytes(KexInit.CookieLength),
-        KeyExchange = [.. preferences.KeyExchange, .. markers],
-        HostKey = hostKeys,
-        CipherClientToServer = preferences.Ciphers,
-        CipherServerToClient = preferences.Ciphers,
-        MacClientToServer = preferences.Macs,
-        MacServerToClient = preferences.Macs,
-        CompressionClientToServer = ["none"],
-        CompressionServerToClient = ["none"],
-    }.Encoded();
+        IReadOnlyList<string> markers = !firstExchange ? []
+            : clientSide ? [AlgorithmNegotiation.ExtInfoClient, AlgorithmNegotiation.StrictClient]
+            : [AlgorithmNegotiation.StrictServer];
+        return new KexInit
+        {
+            Cookie = RandomNumberGenerator.GetBytes(KexInit.CookieLength),
+            KeyExchange = [.. preferences.KeyExchange, .. markers],
+            HostKey = hostKeys,
+            CipherClientToServer = preferences.Ciphers,
+            CipherServerToClient = preferences.Ciphers,
+            MacClientToServer = preferences.Macs,
+            MacServerToClient = preferences.Macs,
+            CompressionClientToServer = ["none"],
+            CompressionServerToClient = ["none"],
+        }.Encoded();
+    }
 
     /// <summary>Sends our KEXINIT, reads the peer's (its first packet under strict kex; IGNORE and DEBUG skipped otherwise), negotiates.</summary>
     private static async Task<(KexInit Peers, NegotiatedAlgorithms Agreed)> ExchangeKexInitsAsync(SshPacketStream stream, KexInit ours, bool clientSide,
@@ -170,15 +217,18 @@ public static class KeyExchangeHandshake
             throw new SshProtocolException(SshDisconnectReason.ProtocolError, "strict key exchange: the peer sent other messages before its KEXINIT");
         }
 
-        var client = clientSide ? ours : peers;
-        var server = clientSide ? peers : ours;
+        await SkipWrongGuessAsync(stream, clientSide ? ours : peers, clientSide ? peers : ours, peers, agreed, cancellationToken);
+        return (peers, agreed);
+    }
+
+    /// <summary>RFC 4253 §7: when the peer guessed the method wrong, its first key exchange packet is to be ignored.</summary>
+    internal static async Task SkipWrongGuessAsync(SshPacketStream stream, KexInit client, KexInit server, KexInit peers, NegotiatedAlgorithms agreed,
+        CancellationToken cancellationToken)
+    {
         if (peers.FirstKexPacketFollows && !AlgorithmNegotiation.GuessWasRight(client, server, agreed))
         {
-            // RFC 4253 §7: the peer guessed the method wrong; its first key exchange packet is to be ignored.
             await stream.ReadPayloadAsync(cancellationToken);
         }
-
-        return (peers, agreed);
     }
 
     private static IKeyExchangeMethod MethodFor(NegotiatedAlgorithms agreed) =>
@@ -186,10 +236,14 @@ public static class KeyExchangeHandshake
             ? method!
             : throw new SshProtocolException(SshDisconnectReason.KeyExchangeFailed, $"key exchange method {agreed.KeyExchange} is not implemented");
 
-    /// <summary>The next key exchange message; under strict kex anything else is fatal, otherwise IGNORE/DEBUG are skipped.</summary>
-    private static async Task<byte[]> ReadKexMessageAsync(SshPacketStream stream, SshMessageNumber expected, NegotiatedAlgorithms agreed,
+    /// <summary>
+    /// The next key exchange message. During the first exchange under strict kex anything else is fatal; otherwise
+    /// IGNORE and DEBUG are skipped (RFC 4253 §7.1 allows only transport-generic messages between KEXINIT and NEWKEYS).
+    /// </summary>
+    private static async Task<byte[]> ReadKexMessageAsync(SshPacketStream stream, SshMessageNumber expected, KeyExchangeRound round,
         CancellationToken cancellationToken)
     {
+        var strictFirst = round.SessionId is null && round.Agreed.StrictKeyExchange;
         while (true)
         {
             var payload = await stream.ReadPayloadAsync(cancellationToken);
@@ -198,7 +252,12 @@ public static class KeyExchangeHandshake
                 return payload;
             }
 
-            if (agreed.StrictKeyExchange || payload[0] is not ((byte)SshMessageNumber.Ignore or (byte)SshMessageNumber.Debug))
+            if (payload[0] == (byte)SshMessageNumber.Disconnect)
+            {
+                throw SshDisconnectedException.From(payload);
+            }
+
+            if (strictFirst || payload[0] is not ((byte)SshMessageNumber.Ignore or (byte)SshMessageNumber.Debug))
             {
                 throw new SshProtocolException(SshDisconnectReason.ProtocolError, $"expected {expected} during the key exchange, got message {payload[0]}");
             }
@@ -206,17 +265,23 @@ public static class KeyExchangeHandshake
     }
 
     /// <summary>NEWKEYS both ways, each direction switching to its keys (RFC 4253 §7.3): ours right after we send it, theirs right after it arrives.</summary>
-    private static async Task SwitchKeysAsync(SshPacketStream stream, IKeyExchangeMethod method, SharedSecret secret, byte[] hash, byte[] sessionId,
-        NegotiatedAlgorithms agreed, bool clientSide, CancellationToken cancellationToken)
+    private static async Task SwitchKeysAsync(SshPacketStream stream, IKeyExchangeOutput output, IKeyExchangeMethod method, SharedSecret secret,
+        byte[] hash, KeyExchangeRound round, bool clientSide, CancellationToken cancellationToken)
     {
-        var outgoing = Protection(method, secret, hash, sessionId, agreed, clientToServer: clientSide);
-        var incoming = Protection(method, secret, hash, sessionId, agreed, clientToServer: !clientSide);
-        stream.WritePayload([(byte)SshMessageNumber.NewKeys]);
-        await stream.FlushAsync(cancellationToken);
-        stream.UseSendProtection(outgoing, resetSequence: agreed.StrictKeyExchange);
-
-        await ReadKexMessageAsync(stream, SshMessageNumber.NewKeys, agreed, cancellationToken);
-        stream.UseReceiveProtection(incoming, resetSequence: agreed.StrictKeyExchange);
+        var sessionId = round.SessionId ?? hash;
+        var outgoing = Protection(method, secret, hash, sessionId, round.Agreed, clientToServer: clientSide);
+        PacketProtection? incoming = Protection(method, secret, hash, sessionId, round.Agreed, clientToServer: !clientSide);
+        try
+        {
+            await output.SendNewKeysAsync(outgoing, round.ResetSequence, cancellationToken);
+            await ReadKexMessageAsync(stream, SshMessageNumber.NewKeys, round, cancellationToken);
+            stream.UseReceiveProtection(incoming, resetSequence: round.ResetSequence);
+            incoming = null;
+        }
+        finally
+        {
+            incoming?.Dispose();
+        }
     }
 
     private static PacketProtection Protection(IKeyExchangeMethod method, SharedSecret secret, byte[] hash, byte[] sessionId, NegotiatedAlgorithms agreed,
@@ -247,12 +312,29 @@ public static class KeyExchangeHandshake
         }
     }
 
-    private static byte[] Message(SshMessageNumber number, Action<SshWriter> write)
+    internal static byte[] Message(SshMessageNumber number, Action<SshWriter> write)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         var writer = new SshWriter(buffer);
         writer.WriteByte((byte)number);
         write(writer);
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>The first exchange: nothing else is being sent yet, so messages go straight onto the stream.</summary>
+    private sealed class DirectOutput(SshPacketStream stream) : IKeyExchangeOutput
+    {
+        public async ValueTask SendAsync(byte[] payload, CancellationToken cancellationToken)
+        {
+            stream.WritePayload(payload);
+            await stream.FlushAsync(cancellationToken);
+        }
+
+        public async ValueTask SendNewKeysAsync(PacketProtection outgoing, bool resetSequence, CancellationToken cancellationToken)
+        {
+            stream.WritePayload([(byte)SshMessageNumber.NewKeys]);
+            await stream.FlushAsync(cancellationToken);
+            stream.UseSendProtection(outgoing, resetSequence);
+        }
     }
 }

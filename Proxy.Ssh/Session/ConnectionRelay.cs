@@ -1,0 +1,472 @@
+using System.Buffers.Binary;
+using System.Text.Json.Nodes;
+using HoopProxy.Core.Recording;
+using HoopProxy.Ssh.Connection.Messages;
+using HoopProxy.Ssh.Transport;
+using HoopProxy.Ssh.Transport.Messages;
+
+namespace HoopProxy.Ssh.Session;
+
+/// <summary>How the relay ended: which side ended it and why, in words for the log, the record and the other peer.</summary>
+public sealed record RelayEnd(string Side, string Reason);
+
+/// <summary>
+/// The connection protocol (RFC 4254) relayed between the client's transport and the target's: two pumps, one per
+/// direction; the first to end ends the relay, and the other side is told with a DISCONNECT. Session channels are
+/// relayed message by message (channel numbers rewritten in place, windows passed through — see
+/// <see cref="RelayedChannel"/>); every channel request is recorded as an event and channel data as data records.
+/// Other channel types and global requests are refused cleanly (CHANNEL_OPEN_FAILURE, REQUEST_FAILURE) until forwarding
+/// is built, and the refusal is recorded.
+/// </summary>
+public sealed class ConnectionRelay
+{
+    /// <summary>Open channels per connection; OpenSSH's server allows about as many sessions (MaxSessions 10) by default.</summary>
+    public const int MaxChannels = 64;
+
+    private static readonly HashSet<string> RefusedChannelRequests = new(StringComparer.Ordinal)
+    {
+        X11Request.Type, "auth-agent-req@openssh.com", "auth-agent-req",
+    };
+
+    private readonly SshTransport _client;
+    private readonly SshTransport _target;
+    private readonly SshSessionRecord _record;
+    private readonly Dictionary<uint, RelayedChannel> _channels = [];
+    private uint _nextChannel;
+
+    public ConnectionRelay(SshTransport client, SshTransport target, SshSessionRecord record)
+    {
+        _client = client;
+        _target = target;
+        _record = record;
+    }
+
+    /// <summary>Messages relayed each way (for the disconnect event).</summary>
+    public long ClientMessages { get; private set; }
+
+    public long TargetMessages { get; private set; }
+
+    public async Task<RelayEnd> RunAsync(CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var fromClient = PumpAsync(fromClient: true, stop.Token);
+        var fromTarget = PumpAsync(fromClient: false, stop.Token);
+        var first = await Task.WhenAny(fromClient, fromTarget);
+        await stop.CancelAsync();
+        var end = await first;
+        try
+        {
+            await (first == fromClient ? fromTarget : fromClient);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or SshProtocolException or SshDisconnectedException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The other direction stops because the first one ended; its own error says nothing new.
+        }
+
+        return end;
+    }
+
+    private async Task<RelayEnd> PumpAsync(bool fromClient, CancellationToken cancellationToken)
+    {
+        var source = fromClient ? _client : _target;
+        var side = fromClient ? "client" : "target";
+        try
+        {
+            while (true)
+            {
+                var payload = await source.ReceiveAsync(cancellationToken);
+                if (fromClient)
+                {
+                    ClientMessages++;
+                }
+                else
+                {
+                    TargetMessages++;
+                }
+
+                await DispatchAsync(payload, fromClient, cancellationToken);
+            }
+        }
+        catch (SshDisconnectedException e)
+        {
+            var reason = $"the {side} disconnected: {e.Description}";
+            await TellOtherSideAsync(fromClient, SshDisconnectReason.ByApplication, reason);
+            return new RelayEnd(side, reason);
+        }
+        catch (SshProtocolException e) when (e.Reason == SshDisconnectReason.ConnectionLost)
+        {
+            var reason = $"the {side} closed the connection";
+            await TellOtherSideAsync(fromClient, SshDisconnectReason.ByApplication, reason);
+            return new RelayEnd(side, reason);
+        }
+        catch (SshProtocolException e)
+        {
+            await source.DisconnectAsync(e.Reason, e.Message);
+            var reason = $"the {side} broke the protocol: {e.Message}";
+            await TellOtherSideAsync(fromClient, SshDisconnectReason.ByApplication, fromClient ? "the client broke the protocol" : reason);
+            return new RelayEnd(side, reason);
+        }
+        catch (Exception e) when (e is IOException or Core.Networking.ConnectionResetException)
+        {
+            var reason = $"the connection to the {side} failed: {e.Message}";
+            await TellOtherSideAsync(fromClient, SshDisconnectReason.ConnectionLost, $"the connection to the {side} was lost");
+            return new RelayEnd(side, reason);
+        }
+        catch (RecordingUnavailableException e)
+        {
+            const string reason = "the session recording failed; the proxy ends sessions it cannot record";
+            await _client.DisconnectAsync(SshDisconnectReason.ByApplication, reason);
+            await _target.DisconnectAsync(SshDisconnectReason.ByApplication, "the client's session ended");
+            return new RelayEnd("proxy", $"{reason}: {e.Message}");
+        }
+    }
+
+    private ValueTask TellOtherSideAsync(bool fromClient, SshDisconnectReason reason, string description) =>
+        fromClient ? _target.DisconnectAsync(reason, description) : _client.DisconnectAsync(reason, $"the target ended the session: {description}");
+
+    private async ValueTask DispatchAsync(byte[] payload, bool fromClient, CancellationToken cancellationToken)
+    {
+        switch ((SshMessageNumber)payload[0])
+        {
+            case SshMessageNumber.ChannelData:
+                await RelayDataAsync(payload, fromClient, ChannelData.HeaderLength, cancellationToken);
+                break;
+            case SshMessageNumber.ChannelExtendedData:
+                await RelayDataAsync(payload, fromClient, ChannelExtendedData.HeaderLength, cancellationToken);
+                break;
+            case SshMessageNumber.ChannelWindowAdjust:
+                await RelayWindowAdjustAsync(payload, fromClient, cancellationToken);
+                break;
+            case SshMessageNumber.ChannelEof:
+                await RelayEofAsync(payload, fromClient, cancellationToken);
+                break;
+            case SshMessageNumber.ChannelClose:
+                await RelayCloseAsync(payload, fromClient, cancellationToken);
+                break;
+            case SshMessageNumber.ChannelRequest:
+                await RelayChannelRequestAsync(payload, fromClient, cancellationToken);
+                break;
+            case SshMessageNumber.ChannelSuccess or SshMessageNumber.ChannelFailure:
+                await RelayChannelReplyAsync(payload, fromClient, cancellationToken);
+                break;
+            case SshMessageNumber.ChannelOpen:
+                await OpenAsync(payload, fromClient, cancellationToken);
+                break;
+            case SshMessageNumber.ChannelOpenConfirmation:
+                await ConfirmAsync(payload, fromClient, cancellationToken);
+                break;
+            case SshMessageNumber.ChannelOpenFailure:
+                await OpenFailedAsync(payload, fromClient, cancellationToken);
+                break;
+            case SshMessageNumber.GlobalRequest:
+                await AnswerGlobalRequestAsync(payload, fromClient, cancellationToken);
+                break;
+            case SshMessageNumber.RequestSuccess or SshMessageNumber.RequestFailure:
+                // The proxy relays no global request, so no reply is owed; a stray one is harmless.
+                break;
+            case SshMessageNumber.ServiceRequest or SshMessageNumber.UserAuthRequest:
+                throw new SshProtocolException(SshDisconnectReason.ProtocolError, $"message {payload[0]} after authentication");
+            default:
+                // RFC 4253 §11.4: an unknown message is answered with UNIMPLEMENTED, and the connection goes on.
+                var source = fromClient ? _client : _target;
+                await source.SendAsync(MessageBytes.Of(new Unimplemented(source.LastReceivedSequence).WriteTo), cancellationToken);
+                break;
+        }
+    }
+
+    private async ValueTask RelayDataAsync(byte[] payload, bool fromClient, int headerLength, CancellationToken cancellationToken)
+    {
+        if (payload.Length < headerLength)
+        {
+            throw new SshProtocolException(SshDisconnectReason.ProtocolError, "a channel data message shorter than its header");
+        }
+
+        var channel = Find(payload, fromClient);
+        var length = BinaryPrimitives.ReadUInt32BigEndian(payload.AsSpan(headerLength - 4));
+        if (length != payload.Length - headerLength)
+        {
+            throw new SshProtocolException(SshDisconnectReason.ProtocolError, "a channel data message whose length field does not match it");
+        }
+
+        var left = fromClient ? Interlocked.Add(ref channel.ClientMaySend, -length) : Interlocked.Add(ref channel.TargetMaySend, -length);
+        if (left < 0 || length > (fromClient ? channel.TargetMaxPacket : channel.ClientMaxPacket))
+        {
+            throw new SshProtocolException(SshDisconnectReason.ProtocolError,
+                $"channel {channel.Id}: {length} bytes of data exceed the window or the maximum packet size the peer was given");
+        }
+
+        // Recorded with the proxy's channel number (what arrived from the client, and from the target before rewriting).
+        await _record.DataAsync(fromClient ? RecordDirection.ClientToServer : RecordDirection.ServerToClient, payload, cancellationToken);
+        await ForwardAsync(payload, channel, fromClient, cancellationToken);
+    }
+
+    private async ValueTask RelayWindowAdjustAsync(byte[] payload, bool fromClient, CancellationToken cancellationToken)
+    {
+        var adjust = ChannelWindowAdjust.Parse(payload);
+        var channel = Find(payload, fromClient);
+        if (fromClient)
+        {
+            Interlocked.Add(ref channel.TargetMaySend, adjust.BytesToAdd);
+        }
+        else
+        {
+            Interlocked.Add(ref channel.ClientMaySend, adjust.BytesToAdd);
+        }
+
+        await ForwardAsync(payload, channel, fromClient, cancellationToken);
+    }
+
+    private async ValueTask RelayEofAsync(byte[] payload, bool fromClient, CancellationToken cancellationToken)
+    {
+        ChannelEof.Parse(payload);
+        var channel = Find(payload, fromClient);
+        await _record.EventAsync("channel-eof", new JsonObject { ["channel"] = channel.Id, ["from"] = Side(fromClient) }, cancellationToken);
+        await ForwardAsync(payload, channel, fromClient, cancellationToken);
+    }
+
+    private async ValueTask RelayCloseAsync(byte[] payload, bool fromClient, CancellationToken cancellationToken)
+    {
+        ChannelClose.Parse(payload);
+        var channel = Find(payload, fromClient);
+        await _record.EventAsync("channel-close", new JsonObject { ["channel"] = channel.Id, ["from"] = Side(fromClient) }, cancellationToken);
+        lock (_channels)
+        {
+            if (fromClient)
+            {
+                channel.ClientSentClose = true;
+            }
+            else
+            {
+                channel.TargetSentClose = true;
+            }
+
+            if (channel.IsFinished)
+            {
+                _channels.Remove(channel.Id);
+            }
+        }
+
+        await ForwardAsync(payload, channel, fromClient, cancellationToken);
+    }
+
+    private async ValueTask RelayChannelRequestAsync(byte[] payload, bool fromClient, CancellationToken cancellationToken)
+    {
+        var request = ChannelRequest.Parse(payload);
+        var channel = Find(payload, fromClient);
+        var fields = ChannelRequestEvent.Describe(channel, request, fromClient);
+        if (!fromClient)
+        {
+            await _record.EventAsync("channel-request", fields, cancellationToken);
+            await ForwardAsync(payload, channel, fromClient, cancellationToken);
+            return;
+        }
+
+        var refused = RefusedChannelRequests.Contains(request.RequestType);
+        if (refused)
+        {
+            fields["refused"] = "not relayed by HoopProxy (agent and X11 forwarding are not allowed)";
+        }
+
+        await _record.EventAsync("channel-request", fields, cancellationToken);
+        await channel.ReplyLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (!refused)
+            {
+                await ForwardAsync(payload, channel, fromClient, cancellationToken);
+            }
+
+            if (request.WantReply)
+            {
+                await SendRepliesAsync(channel, channel.ClientRequestSent(relayed: !refused, localAnswer: false), cancellationToken);
+            }
+        }
+        finally
+        {
+            channel.ReplyLock.Release();
+        }
+    }
+
+    private async ValueTask RelayChannelReplyAsync(byte[] payload, bool fromClient, CancellationToken cancellationToken)
+    {
+        var channel = Find(payload, fromClient);
+        if (fromClient)
+        {
+            // The client answers the target's requests (keepalive@openssh.com): the proxy adds none of its own.
+            await ForwardAsync(payload, channel, fromClient, cancellationToken);
+            return;
+        }
+
+        await channel.ReplyLock.WaitAsync(cancellationToken);
+        try
+        {
+            var due = channel.TargetReplied(payload[0] == (byte)SshMessageNumber.ChannelSuccess)
+                ?? throw new SshProtocolException(SshDisconnectReason.ProtocolError, $"channel {channel.Id}: a reply to no request");
+            await SendRepliesAsync(channel, due, cancellationToken);
+        }
+        finally
+        {
+            channel.ReplyLock.Release();
+        }
+    }
+
+    private async ValueTask SendRepliesAsync(RelayedChannel channel, IReadOnlyList<bool> replies, CancellationToken cancellationToken)
+    {
+        foreach (var success in replies)
+        {
+            var reply = success
+                ? MessageBytes.Of(new ChannelSuccess(channel.ClientId).WriteTo)
+                : MessageBytes.Of(new ChannelFailure(channel.ClientId).WriteTo);
+            await _client.SendAsync(reply, cancellationToken);
+        }
+    }
+
+    private async ValueTask OpenAsync(byte[] payload, bool fromClient, CancellationToken cancellationToken)
+    {
+        var open = ChannelOpen.Parse(payload);
+        var refusal = fromClient ? RefusalFor(open) : "the proxy accepts no channels from the target (forwarding is not relayed yet)";
+        RelayedChannel? channel = null;
+        if (refusal is null)
+        {
+            lock (_channels)
+            {
+                if (_channels.Count >= MaxChannels)
+                {
+                    refusal = $"too many open channels (the limit is {MaxChannels})";
+                }
+                else
+                {
+                    channel = new RelayedChannel(_nextChannel++, open.ChannelType, open.SenderChannel)
+                    {
+                        TargetMaxPacket = open.MaximumPacketSize,
+                        TargetMaySend = open.InitialWindowSize,
+                    };
+                    _channels.Add(channel.Id, channel);
+                }
+            }
+        }
+
+        if (channel is null)
+        {
+            await _record.EventAsync("channel-refused", new JsonObject { ["type"] = open.ChannelType, ["from"] = Side(fromClient), ["reason"] = refusal },
+                cancellationToken);
+            var reason = refusal!.StartsWith("too many", StringComparison.Ordinal) ? ChannelOpenFailureReason.ResourceShortage
+                : ChannelOpenFailureReason.AdministrativelyProhibited;
+            var failure = MessageBytes.Of(new ChannelOpenFailure(open.SenderChannel, reason, refusal).WriteTo);
+            await (fromClient ? _client : _target).SendAsync(failure, cancellationToken);
+            return;
+        }
+
+        await _record.EventAsync("channel-open", new JsonObject { ["channel"] = channel.Id, ["type"] = open.ChannelType, ["from"] = "client" },
+            cancellationToken);
+        // Our number replaces the client's; the client's window and packet size go to the target unchanged.
+        BinaryPrimitives.WriteUInt32BigEndian(payload.AsSpan(payload.Length - open.TypeData.Length - 12), channel.Id);
+        await _target.SendAsync(payload, cancellationToken);
+    }
+
+    private static string? RefusalFor(ChannelOpen open) => open.ChannelType switch
+    {
+        ChannelOpen.SessionType => null,
+        ChannelOpen.DirectTcpipType => "port forwarding (direct-tcpip) is not relayed by this proxy yet",
+        _ => $"channel type \"{open.ChannelType}\" is not relayed by this proxy",
+    };
+
+    private async ValueTask ConfirmAsync(byte[] payload, bool fromClient, CancellationToken cancellationToken)
+    {
+        var confirmation = ChannelOpenConfirmation.Parse(payload);
+        var channel = fromClient ? null : FindUnconfirmed(confirmation.RecipientChannel);
+        if (channel is null)
+        {
+            throw new SshProtocolException(SshDisconnectReason.ProtocolError, $"a confirmation of channel {confirmation.RecipientChannel}, which was not being opened");
+        }
+
+        channel.TargetId = confirmation.SenderChannel;
+        channel.ClientMaxPacket = confirmation.MaximumPacketSize;
+        Interlocked.Exchange(ref channel.ClientMaySend, confirmation.InitialWindowSize);
+        channel.Confirmed = true;
+        var forward = new ChannelOpenConfirmation(channel.ClientId, channel.Id, confirmation.InitialWindowSize, confirmation.MaximumPacketSize,
+            confirmation.TypeData);
+        await _client.SendAsync(MessageBytes.Of(forward.WriteTo), cancellationToken);
+    }
+
+    private async ValueTask OpenFailedAsync(byte[] payload, bool fromClient, CancellationToken cancellationToken)
+    {
+        var failure = ChannelOpenFailure.Parse(payload);
+        var channel = fromClient ? null : FindUnconfirmed(failure.RecipientChannel);
+        if (channel is null)
+        {
+            throw new SshProtocolException(SshDisconnectReason.ProtocolError, $"an open failure for channel {failure.RecipientChannel}, which was not being opened");
+        }
+
+        lock (_channels)
+        {
+            _channels.Remove(channel.Id);
+        }
+
+        await _record.EventAsync("channel-refused", new JsonObject
+        {
+            ["channel"] = channel.Id, ["type"] = channel.Type, ["from"] = "target", ["reason"] = failure.Description,
+        }, cancellationToken);
+        await _client.SendAsync(MessageBytes.Of((failure with { RecipientChannel = channel.ClientId }).WriteTo), cancellationToken);
+    }
+
+    private async ValueTask AnswerGlobalRequestAsync(byte[] payload, bool fromClient, CancellationToken cancellationToken)
+    {
+        var request = GlobalRequest.Parse(payload);
+        var source = fromClient ? _client : _target;
+        // keepalive@openssh.com is answered by the proxy (any reply proves it alive, OpenSSH's own server sends FAILURE);
+        // hostkeys-00@openssh.com from the target announces keys the client never sees. Forwarding comes with issue 7.
+        if (request.RequestName is not ("keepalive@openssh.com" or "hostkeys-00@openssh.com" or "no-more-sessions@openssh.com"))
+        {
+            await _record.EventAsync("global-request", new JsonObject
+            {
+                ["request"] = request.RequestName, ["from"] = Side(fromClient), ["refused"] = "not relayed by this proxy yet",
+            }, cancellationToken);
+        }
+
+        if (request.WantReply)
+        {
+            await source.SendAsync(new byte[] { (byte)SshMessageNumber.RequestFailure }, cancellationToken);
+        }
+    }
+
+    /// <summary>Rewrites the recipient to the other peer's number for the channel, in place, and sends.</summary>
+    private async ValueTask ForwardAsync(byte[] payload, RelayedChannel channel, bool fromClient, CancellationToken cancellationToken)
+    {
+        BinaryPrimitives.WriteUInt32BigEndian(payload.AsSpan(1), fromClient ? channel.TargetId : channel.ClientId);
+        await (fromClient ? _target : _client).SendAsync(payload, cancellationToken);
+    }
+
+    private RelayedChannel Find(byte[] payload, bool fromClient)
+    {
+        if (payload.Length < 5)
+        {
+            throw new SshProtocolException(SshDisconnectReason.ProtocolError, $"message {payload[0]} without a channel number");
+        }
+
+        var id = BinaryPrimitives.ReadUInt32BigEndian(payload.AsSpan(1));
+        RelayedChannel? channel;
+        lock (_channels)
+        {
+            _channels.TryGetValue(id, out channel);
+        }
+
+        if (channel is null || !channel.Confirmed || (fromClient ? channel.ClientSentClose : channel.TargetSentClose))
+        {
+            throw new SshProtocolException(SshDisconnectReason.ProtocolError,
+                $"message {payload[0]} for channel {id}, which is {(channel is null ? "not open" : channel.Confirmed ? "closed by its sender" : "not confirmed yet")}");
+        }
+
+        return channel;
+    }
+
+    private RelayedChannel? FindUnconfirmed(uint id)
+    {
+        lock (_channels)
+        {
+            return _channels.TryGetValue(id, out var channel) && !channel.Confirmed ? channel : null;
+        }
+    }
+
+    private static string Side(bool fromClient) => fromClient ? "client" : "server";
+}

@@ -1,0 +1,309 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using HoopProxy.Core.Networking;
+using HoopProxy.Core.Recording;
+using HoopProxy.Ssh.Authentication;
+using HoopProxy.Ssh.Configuration;
+using HoopProxy.Ssh.Keys;
+using HoopProxy.Ssh.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace HoopProxy.Ssh.Session;
+
+/// <summary>
+/// One client connection to the SSH listener, from the first byte to the last: the proxy's key exchange with the client,
+/// its authentication (as a proxy user), the proxy's own login to the target with the credentials only it holds, then
+/// the connection relay. Each failure ends this connection with an SSH disconnect that says what happened in words
+/// (never a credential); the process and every other session carry on.
+/// </summary>
+internal sealed partial class SshProxySession(IncomingConnection connection, SshSessionContext context, ILogger logger)
+{
+    private readonly List<SshLoginAttempt> _attempts = [];
+    private SshSessionRecord _record = new(null);
+    private SshClientLogin? _login;
+
+    public async Task RunAsync()
+    {
+        var pipe = new SocketDuplexPipe(connection.Socket, context.Pipes);
+        SshTransport? client = null;
+        SshTransport? target = null;
+        var endReason = "ended";
+        try
+        {
+            using var login = CancellationTokenSource.CreateLinkedTokenSource(connection.Aborted);
+            login.CancelAfter(context.Options.LoginTimeout);
+            try
+            {
+                client = await SshTransport.AcceptAsync(pipe, context.Preferences, context.HostKey, context.Rekey, login.Token);
+                await context.Authenticator.AuthenticateAsync(client, RememberAttemptAsync, async accepted =>
+                {
+                    _login = accepted;
+                    await StartRecordingAsync(accepted);
+                    target = await ConnectTargetAsync(accepted, login.Token);
+                }, login.Token);
+            }
+            catch (OperationCanceledException) when (login.IsCancellationRequested && !connection.Aborted.IsCancellationRequested)
+            {
+                throw new SshProtocolException(SshDisconnectReason.ByApplication,
+                    $"login timed out after {context.Options.LoginTimeout.TotalSeconds:0} s");
+            }
+
+            LogAuthenticated(logger, connection.Id, _login!.User.Name, _login.Method, connection.RemoteEndPoint, _login.Target.Name);
+            var relay = new ConnectionRelay(client, target!, _record);
+            var end = await relay.RunAsync(connection.Aborted);
+            endReason = end.Reason;
+            await _record.EventAsync("disconnect", new JsonObject
+            {
+                ["reason"] = end.Reason, ["side"] = end.Side, ["client_messages"] = relay.ClientMessages, ["server_messages"] = relay.TargetMessages,
+            });
+        }
+        catch (SshProtocolException e)
+        {
+            endReason = e.Message;
+            LogRefused(logger, connection.Id, connection.RemoteEndPoint, e.Reason, e.Message);
+            if (client is not null)
+            {
+                await client.DisconnectAsync(e.Reason, e.Message);
+            }
+            else
+            {
+                await TryDisconnectBeforeKeysAsync(pipe, e);
+            }
+        }
+        catch (SshDisconnectedException e)
+        {
+            endReason = $"the client disconnected: {e.Description}";
+        }
+        catch (RecordingUnavailableException e)
+        {
+            endReason = "session recording is unavailable";
+            LogRecordingUnavailable(logger, connection.Id, e.Message);
+            if (client is not null)
+            {
+                await client.DisconnectAsync(SshDisconnectReason.ByApplication, "session recording is unavailable; the proxy refuses sessions it cannot record");
+            }
+        }
+        catch (Exception e) when (e is IOException or ConnectionResetException or OperationCanceledException or SocketException)
+        {
+            endReason = $"the connection ended: {e.Message}";
+        }
+        finally
+        {
+            await FinishRecordingAsync(endReason);
+            if (target is not null)
+            {
+                await target.DisposeAsync();
+            }
+
+            if (client is not null)
+            {
+                await client.DisposeAsync();
+            }
+            else
+            {
+                await pipe.DisposeAsync();
+            }
+
+            LogEnded(logger, connection.Id, endReason);
+        }
+    }
+
+    private ValueTask RememberAttemptAsync(SshLoginAttempt attempt)
+    {
+        _attempts.Add(attempt);
+        if (!attempt.Accepted)
+        {
+            LogAttemptRefused(logger, connection.Id, connection.RemoteEndPoint, attempt.LoginName, attempt.Method, attempt.Reason ?? "");
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>The proxy's own connection to the target: TCP, key exchange with the pinned host key, login.</summary>
+    private async Task<SshTransport> ConnectTargetAsync(SshClientLogin login, CancellationToken cancellationToken)
+    {
+        var target = login.Target;
+        var upstream = new JsonObject { ["target"] = target.Name, ["host"] = target.Host, ["port"] = target.Port, ["account"] = target.Username };
+        SshPublicKey? offered = null;
+        SshTransport? transport = null;
+        try
+        {
+            var socket = await ConnectSocketAsync(target, cancellationToken);
+            transport = await SshTransport.ConnectAsync(new SocketDuplexPipe(socket, context.Pipes), context.Preferences, key =>
+            {
+                offered = key;
+                return key.Fingerprint == target.HostKeyFingerprint;
+            }, context.Rekey, cancellationToken);
+            upstream["host_key"] = transport.ServerHostKey.Fingerprint;
+            await SshTargetLogin.LoginAsync(transport, target, context.TargetKeys.GetValueOrDefault(target.Name), cancellationToken);
+            upstream["outcome"] = "success";
+            await _record.EventAsync("upstream", upstream, cancellationToken);
+            return transport;
+        }
+        catch (Exception e) when (e is SshProtocolException or SshDisconnectedException or SshTargetLoginException or SocketException or IOException)
+        {
+            if (transport is not null)
+            {
+                await transport.DisposeAsync();
+            }
+
+            var message = e switch
+            {
+                SshProtocolException { Reason: SshDisconnectReason.HostKeyNotVerifiable } =>
+                    $"the host key of target \"{target.Name}\" ({offered?.Fingerprint}) is not the pinned {target.HostKeyFingerprint}; the proxy refuses to log in",
+                SshTargetLoginException => $"target \"{target.Name}\" refused the proxy's login: {e.Message}",
+                _ => $"could not reach target \"{target.Name}\" ({target.Host}:{target.Port}): {e.Message}",
+            };
+            upstream["outcome"] = "failure";
+            upstream["message"] = message;
+            if (offered is not null)
+            {
+                upstream["host_key"] = offered.Fingerprint;
+            }
+
+            await _record.EventAsync("upstream", upstream, cancellationToken);
+            LogUpstreamFailed(logger, connection.Id, target.Name, message);
+            throw new SshProtocolException(SshDisconnectReason.ByApplication, message, e);
+        }
+    }
+
+    private static async Task<Socket> ConnectSocketAsync(SshTarget target, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(target.ConnectTimeout);
+        var addresses = IPAddress.TryParse(target.Host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(target.Host, timeout.Token);
+        SocketException? last = null;
+        foreach (var address in addresses)
+        {
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(new IPEndPoint(address, target.Port), timeout.Token);
+                return socket;
+            }
+            catch (SocketException e)
+            {
+                last = e;
+                socket.Dispose();
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                socket.Dispose();
+                throw new IOException($"no answer within {target.ConnectTimeout.TotalSeconds:0} s");
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+
+        throw new IOException(last is null ? "the host name has no address" : $"{last.SocketErrorCode}: {last.Message}");
+    }
+
+    private async Task StartRecordingAsync(SshClientLogin? login)
+    {
+        if (context.Recordings is not { } store || _record.IsRecording)
+        {
+            return;
+        }
+
+        var metadata = new SessionMetadata(
+            SessionId: $"ssh-{DateTimeOffset.UtcNow:yyyyMMddTHHmmss}-{connection.Id}-{Guid.NewGuid().ToString("N")[..8]}",
+            Protocol: "ssh",
+            Target: login?.Target.Name ?? "",
+            Listener: context.ListenerName,
+            Identity: login?.User.Name,
+            Groups: login?.User.Groups ?? [],
+            AuthenticationMethod: login?.Method,
+            CredentialId: login?.CredentialId,
+            UpstreamAccount: login?.Target.Username,
+            ClientAddress: connection.RemoteEndPoint.Address.ToString(),
+            ClientPort: connection.RemoteEndPoint.Port,
+            ProxyHost: Environment.MachineName,
+            StartedAt: DateTimeOffset.UtcNow);
+        _record = new SshSessionRecord(store.StartSession(metadata));
+        foreach (var attempt in _attempts)
+        {
+            var fields = new JsonObject
+            {
+                ["user"] = attempt.LoginName,
+                ["method"] = attempt.Method,
+                ["outcome"] = attempt.Accepted ? "success" : "failure",
+                ["redacted"] = "passwords and signatures are not recorded",
+            };
+            if (login is not null && attempt.Accepted)
+            {
+                fields["target"] = login.Target.Name;
+            }
+
+            if (attempt.KeyFingerprint is not null)
+            {
+                fields["key_fingerprint"] = attempt.KeyFingerprint;
+            }
+
+            if (attempt.Reason is not null)
+            {
+                fields["reason"] = attempt.Reason;
+            }
+
+            await _record.EventAsync("login", fields);
+        }
+    }
+
+    /// <summary>Refused logins are recorded too (who tried, how), in a session of their own without an identity.</summary>
+    private async Task FinishRecordingAsync(string endReason)
+    {
+        try
+        {
+            if (!_record.IsRecording && _login is null && _attempts.Count > 0)
+            {
+                await StartRecordingAsync(null);
+            }
+
+            if (_record.Recording is { } recording)
+            {
+                await recording.CompleteAsync(endReason);
+            }
+        }
+        catch (RecordingUnavailableException e)
+        {
+            LogRecordingUnavailable(logger, connection.Id, e.Message);
+        }
+    }
+
+    /// <summary>Before keys exist a DISCONNECT goes in the clear (RFC 4253 §11.1), e.g. after garbage instead of a version.</summary>
+    private static async Task TryDisconnectBeforeKeysAsync(SocketDuplexPipe pipe, SshProtocolException e)
+    {
+        try
+        {
+            using var stream = new SshPacketStream(pipe);
+            stream.WritePayload(Transport.Messages.MessageBytes.Of(new Transport.Messages.Disconnect(e.Reason, e.Message).WriteTo));
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await stream.FlushAsync(timeout.Token);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException or ObjectDisposedException)
+        {
+            // The client is gone.
+        }
+    }
+
+    [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "ssh session {Session}: {User} ({Method}) from {Client} logged in to target {Target}")]
+    private static partial void LogAuthenticated(ILogger logger, long session, string user, string method, IPEndPoint client, string target);
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "ssh session {Session}: {Client} disconnected: {Reason} {Message}")]
+    private static partial void LogRefused(ILogger logger, long session, IPEndPoint client, SshDisconnectReason reason, string message);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "ssh session {Session}: {Client} failed to log in as {LoginName} with {Method}: {Reason}")]
+    private static partial void LogAttemptRefused(ILogger logger, long session, IPEndPoint client, string loginName, string method, string reason);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "ssh session {Session}: target {Target}: {Message}")]
+    private static partial void LogUpstreamFailed(ILogger logger, long session, string target, string message);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Error, Message = "ssh session {Session}: recording unavailable: {Message}")]
+    private static partial void LogRecordingUnavailable(ILogger logger, long session, string message);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "ssh session {Session} ended: {Reason}")]
+    private static partial void LogEnded(ILogger logger, long session, string reason);
+}
