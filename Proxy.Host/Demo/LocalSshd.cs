@@ -86,6 +86,8 @@ public sealed class LocalSshd : IAsyncDisposable
             "PermitRootLogin no",
             $"AllowUsers {UserName}",
             "AllowTcpForwarding yes",
+            // Lets clients pass these variables through the proxy (ssh -o SetEnv=..., SendEnv).
+            "AcceptEnv LANG LC_* HOOP_*",
             "Subsystem sftp internal-sftp",
             "LogLevel VERBOSE",
         ]);
