@@ -26,8 +26,6 @@ internal sealed record SshSessionContext(
     public TransportPreferences Preferences { get; init; } = new();
 
     public RekeyLimits Rekey { get; init; } = RekeyLimits.Default;
-
-    public PipeSettings Pipes { get; init; } = PipeSettings.Default;
 }
 
 /// <summary>Speaks SSH on a listener's connections: the proxy is the server toward clients and the client toward targets.</summary>

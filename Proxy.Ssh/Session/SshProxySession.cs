@@ -25,7 +25,7 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
 
     public async Task RunAsync()
     {
-        var pipe = new SocketDuplexPipe(connection.Socket, context.Pipes);
+        var pipe = new SocketStreamPipe(connection.Socket);
         SshTransport? client = null;
         SshTransport? target = null;
         var endReason = "ended";
@@ -130,7 +130,7 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
         try
         {
             var socket = await ConnectSocketAsync(target, cancellationToken);
-            transport = await SshTransport.ConnectAsync(new SocketDuplexPipe(socket, context.Pipes), context.Preferences, key =>
+            transport = await SshTransport.ConnectAsync(new SocketStreamPipe(socket), context.Preferences, key =>
             {
                 offered = key;
                 return key.Fingerprint == target.HostKeyFingerprint;
@@ -274,7 +274,7 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
     }
 
     /// <summary>Before keys exist a DISCONNECT goes in the clear (RFC 4253 §11.1), e.g. after garbage instead of a version.</summary>
-    private static async Task TryDisconnectBeforeKeysAsync(SocketDuplexPipe pipe, SshProtocolException e)
+    private static async Task TryDisconnectBeforeKeysAsync(SocketStreamPipe pipe, SshProtocolException e)
     {
         try
         {

@@ -119,11 +119,29 @@ public sealed class SshTransport : IAsyncDisposable
     /// <see cref="SshDisconnectedException"/> when the peer disconnects, <see cref="SshProtocolException"/> when it breaks the
     /// protocol, <see cref="ConnectionResetException"/>-like I/O errors when the connection drops.
     /// </summary>
-    public async ValueTask<byte[]> ReceiveAsync(CancellationToken cancellationToken)
+    public async ValueTask<byte[]> ReceiveAsync(CancellationToken cancellationToken) =>
+        (await ReceiveAsync(onlyIfBuffered: false, cancellationToken))!;
+
+    /// <summary>
+    /// Like <see cref="ReceiveAsync(CancellationToken)"/> for a message that has already arrived whole; null when none
+    /// has, without waiting. (A key exchange started by such a message is still run to its end.)
+    /// </summary>
+    public ValueTask<byte[]?> ReceiveBufferedAsync(CancellationToken cancellationToken) => ReceiveAsync(onlyIfBuffered: true, cancellationToken);
+
+    private async ValueTask<byte[]?> ReceiveAsync(bool onlyIfBuffered, CancellationToken cancellationToken)
     {
         while (true)
         {
-            var payload = await _stream.ReadPayloadAsync(cancellationToken);
+            byte[]? payload;
+            if (!onlyIfBuffered)
+            {
+                payload = await _stream.ReadPayloadAsync(cancellationToken);
+            }
+            else if (!_stream.TryReadBufferedPayload(out payload))
+            {
+                return null;
+            }
+
             switch ((SshMessageNumber)payload[0])
             {
                 case SshMessageNumber.Disconnect:
@@ -154,7 +172,13 @@ public sealed class SshTransport : IAsyncDisposable
     }
 
     /// <summary>Sends one message (5 or higher) and flushes; during a key exchange it is held and sent right after our NEWKEYS.</summary>
-    public async ValueTask SendAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    public ValueTask SendAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) => SendAsync(payload, flush: true, cancellationToken);
+
+    /// <summary>
+    /// Sends one message; with <paramref name="flush"/> false it waits in the output buffer for <see cref="FlushAsync"/>
+    /// (or the next flushing send), so a run of relayed packets leaves in one write.
+    /// </summary>
+    public async ValueTask SendAsync(ReadOnlyMemory<byte> payload, bool flush, CancellationToken cancellationToken)
     {
         await _sendLock.WaitAsync(cancellationToken);
         try
@@ -169,8 +193,26 @@ public sealed class SshTransport : IAsyncDisposable
             if (RekeyDue(_stream.BytesSentSinceKeys))
             {
                 WriteOurKexInit();
+                flush = true;
             }
 
+            if (flush)
+            {
+                await _stream.FlushAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    /// <summary>Sends what <see cref="SendAsync(ReadOnlyMemory{byte}, bool, CancellationToken)"/> left buffered.</summary>
+    public async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        await _sendLock.WaitAsync(cancellationToken);
+        try
+        {
             await _stream.FlushAsync(cancellationToken);
         }
         finally
