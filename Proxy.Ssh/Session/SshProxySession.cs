@@ -51,7 +51,19 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
 
             LogAuthenticated(logger, connection.Id, _login!.User.Name, _login.Method, connection.RemoteEndPoint, _login.Target.Name);
             var relay = new ConnectionRelay(client, target!, _record);
-            var end = await relay.RunAsync(connection.Aborted);
+            RelayEnd end;
+            try
+            {
+                end = await relay.RunAsync(connection.Aborted);
+            }
+            catch (OperationCanceledException) when (connection.Aborted.IsCancellationRequested)
+            {
+                // The drain time after a stop is over: both peers hear why, in SSH's terms.
+                end = new RelayEnd("proxy", "the proxy is shutting down");
+                await client.DisconnectAsync(SshDisconnectReason.ByApplication, end.Reason);
+                await target!.DisconnectAsync(SshDisconnectReason.ByApplication, end.Reason);
+            }
+
             endReason = end.Reason;
             await _record.EventAsync("disconnect", new JsonObject
             {
