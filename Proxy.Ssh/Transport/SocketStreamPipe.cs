@@ -37,18 +37,15 @@ public sealed class SocketStreamPipe : IDuplexPipe, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Input.CompleteAsync();
-        await Output.CompleteAsync();
         try
         {
+            // Completing the writer writes what is still buffered; a peer that already left makes that fail.
+            await Output.CompleteAsync();
             _socket.Shutdown(SocketShutdown.Both);
         }
-        catch (SocketException)
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
         {
-            // Already reset by the peer.
-        }
-        catch (ObjectDisposedException)
-        {
-            // Already aborted.
+            // The peer reset the connection, or it was aborted: nothing more to send.
         }
 
         await _stream.DisposeAsync();

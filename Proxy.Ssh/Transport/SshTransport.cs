@@ -349,21 +349,59 @@ public sealed class SshTransport : IAsyncDisposable
             }
         }
 
+        /// <remarks>
+        /// Runs on the reader, which must never wait for the peer to read: the peer may be waiting for our NEWKEYS while
+        /// it flushes its own held messages to us. So only NEWKEYS is flushed here; what was held is written behind it
+        /// and flushed by a task of its own (which keeps the send lock, so later messages still follow in order).
+        /// </remarks>
         public async ValueTask SendNewKeysAsync(PacketProtection outgoing, bool resetSequence, CancellationToken cancellationToken)
         {
             await transport._sendLock.WaitAsync(cancellationToken);
+            var flushingInBackground = false;
             try
             {
                 var stream = transport._stream;
                 stream.WritePayload([(byte)SshMessageNumber.NewKeys]);
                 stream.UseSendProtection(outgoing, resetSequence);
+                await stream.FlushAsync(cancellationToken);
                 transport._ourKexInit = null;
+                if (transport._heldDuringKeyExchange.Count == 0)
+                {
+                    return;
+                }
+
                 while (transport._heldDuringKeyExchange.TryDequeue(out var held))
                 {
                     stream.WritePayload(held);
                 }
 
-                await stream.FlushAsync(cancellationToken);
+                // What was held may already be more than the limit allows under one key.
+                if (transport.RekeyDue(stream.BytesSentSinceKeys))
+                {
+                    transport.WriteOurKexInit();
+                }
+
+                flushingInBackground = true;
+                _ = FlushHeldAsync(stream);
+            }
+            finally
+            {
+                if (!flushingInBackground)
+                {
+                    transport._sendLock.Release();
+                }
+            }
+        }
+
+        private async Task FlushHeldAsync(SshPacketStream stream)
+        {
+            try
+            {
+                await stream.FlushAsync();
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException or ObjectDisposedException)
+            {
+                // The connection is failing; its reader reports why.
             }
             finally
             {
