@@ -258,11 +258,21 @@ public sealed class SshTransport : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _pipe.Output.CompleteAsync();
-        await _pipe.Input.CompleteAsync();
-        if (_pipe is IAsyncDisposable disposable)
+        try
         {
-            await disposable.DisposeAsync();
+            if (_pipe is IAsyncDisposable disposable)
+            {
+                await disposable.DisposeAsync();
+            }
+            else
+            {
+                await _pipe.Input.CompleteAsync();
+                await _pipe.Output.CompleteAsync();
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Buffered bytes could not be written: the peer has gone, which is how most connections end.
         }
 
         _stream.Dispose();
