@@ -23,7 +23,10 @@ internal sealed record SshSessionContext(
     RecordingStore? Recordings,
     string ListenerName)
 {
+    /// <summary>What the proxy offers its clients (their order wins the negotiation).</summary>
     public TransportPreferences Preferences { get; init; } = new();
+
+    public TransportPreferences TargetPreferences { get; init; } = TransportPreferences.TowardTargets;
 
     public RekeyLimits Rekey { get; init; } = RekeyLimits.Default;
 }

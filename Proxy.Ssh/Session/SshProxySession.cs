@@ -142,7 +142,7 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
         try
         {
             var socket = await ConnectSocketAsync(target, cancellationToken);
-            transport = await SshTransport.ConnectAsync(new SocketStreamPipe(socket), context.Preferences, key =>
+            transport = await SshTransport.ConnectAsync(new SocketStreamPipe(socket), context.TargetPreferences, key =>
             {
                 offered = key;
                 return key.Fingerprint == target.HostKeyFingerprint;
