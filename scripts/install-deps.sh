@@ -12,6 +12,7 @@ ls /usr/lib/x86_64-linux-gnu/libpg_query.so* >/dev/null 2>&1 || ls /usr/lib/*/li
 command -v runuser >/dev/null || need+=(util-linux)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v ssh-keygen >/dev/null || need+=(openssh-client)
+command -v asciinema >/dev/null || need+=(asciinema)
 
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
