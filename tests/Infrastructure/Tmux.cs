@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using HoopProxy.Host.Demo;
 
 namespace HoopProxy.Tests.Infrastructure;
@@ -63,6 +64,28 @@ public sealed class Tmux : IAsyncDisposable
             screen = await CaptureAsync();
             return condition(screen);
         }, timeout ?? TimeSpan.FromSeconds(20));
+        return (seen, screen);
+    }
+
+    /// <summary>
+    /// For a shell in the pane: types <c>stty size</c> (tagged) again and again until the shell's terminal reports
+    /// <paramref name="rows"/>×<paramref name="columns"/> — a resize reaches a remote pty asynchronously. Returns
+    /// whether it did and the last screen.
+    /// </summary>
+    public async Task<(bool Seen, string Screen)> WaitForShellSizeAsync(int rows, int columns, TimeSpan? timeout = null)
+    {
+        var screen = "";
+        var attempt = 0;
+        var seen = await Poll.UntilAsync(async () =>
+        {
+            attempt++;
+            var tag = $"size{attempt.ToString(CultureInfo.InvariantCulture)}";
+            await TypeLineAsync($"echo {tag}-$(stty size | tr ' ' x)-end");
+            // Matches the output only: the typed line has "$(stty" where the output has the numbers.
+            var output = new Regex(tag + @"-\d+x\d+-end");
+            (_, screen) = await WaitForScreenAsync(output.IsMatch, TimeSpan.FromSeconds(5));
+            return screen.Contains(FormattableString.Invariant($"{tag}-{rows}x{columns}-end"), StringComparison.Ordinal);
+        }, timeout ?? TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(200));
         return (seen, screen);
     }
 

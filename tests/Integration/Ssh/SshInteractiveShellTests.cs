@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using HoopProxy.Host.Demo;
 using HoopProxy.Tests.Infrastructure;
 using NUnit.Framework;
@@ -53,17 +52,8 @@ public sealed class SshInteractiveShellTests
         Assert.That(seen, Is.True, "the pty-req size: " + screen);
 
         await tmux.ResizeAsync(columns: 120, rows: 40);
-        // The resize reaches the remote pty asynchronously (SIGWINCH, window-change through the proxy): ask until it shows.
-        var attempt = 0;
-        var resized = await Poll.UntilAsync(async () =>
-        {
-            attempt++;
-            await tmux.TypeLineAsync($"echo size{attempt}-$(stty size | tr ' ' x)-end");
-            // The pattern matches the output only: the typed line has "$(stty" where the output has the numbers.
-            var output = new Regex($@"size{attempt}-\d+x\d+-end");
-            (_, screen) = await tmux.WaitForScreenAsync(output.IsMatch, TimeSpan.FromSeconds(5));
-            return screen.Contains($"size{attempt}-40x120-end", StringComparison.Ordinal);
-        }, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(200));
+        // The resize reaches the remote pty asynchronously (SIGWINCH, window-change through the proxy).
+        (var resized, screen) = await tmux.WaitForShellSizeAsync(rows: 40, columns: 120);
         Assert.That(resized, Is.True, "the window-change size: " + screen);
         await tmux.TypeLineAsync("exit");
         Assert.That(await tmux.WaitForExitStatusAsync(), Is.Zero, await tmux.CaptureAsync());
