@@ -29,7 +29,7 @@ public sealed class Tmux : IAsyncDisposable
         var directory = Directory.CreateTempSubdirectory("hoopproxy-tmux-").FullName;
         var tmux = new Tmux(directory);
         // The pane runs a shell that runs the command and then writes its exit status (tmux itself does not keep it once the pane is gone).
-        var command = $"{Shell.Join(arguments)}; echo $? > {Shell.Quote(tmux.StatusFile)}";
+        var command = $"{ShellQuoting.Join(arguments)}; echo $? > {ShellQuoting.Quote(tmux.StatusFile)}";
         await tmux.RunCheckedAsync("new-session", "-d", "-s", SessionName, "-x", columns.ToString(CultureInfo.InvariantCulture),
             "-y", rows.ToString(CultureInfo.InvariantCulture), command);
         return tmux;

@@ -63,7 +63,7 @@ public sealed class SshBulkTransferTests
         try
         {
             // bash feeds the file (no 100 MB string in this process) and hashes what comes back; pipefail keeps ssh's status.
-            var pipeline = $"set -o pipefail; {Shell.Join(_proxy.SshArguments(command: "cat"))} < {Shell.Quote(input)} | sha256sum";
+            var pipeline = $"set -o pipefail; {ShellQuoting.Join(_proxy.SshArguments(command: "cat"))} < {ShellQuoting.Quote(input)} | sha256sum";
             var result = await ExternalProcess.RunAsync("bash", ["-c", pipeline], timeout: TimeSpan.FromMinutes(4));
             Assert.That(result.ExitCode, Is.Zero, result.StandardError);
             Assert.That(Sha256SumOf(result), Is.EqualTo(expected));
@@ -80,7 +80,7 @@ public sealed class SshBulkTransferTests
         // The target makes the file, prints its checksum on stderr and sends it on stdout; this side hashes what arrives.
         var remote = $"set -e; f=$(mktemp); trap 'rm -f \"$f\"' EXIT; head -c {Size} /dev/urandom > \"$f\"; "
             + "echo \"target-sum $(sha256sum < \"$f\" | cut -d' ' -f1)\" >&2; cat \"$f\"";
-        var pipeline = $"set -o pipefail; {Shell.Join(_proxy.SshArguments(command: remote))} | sha256sum";
+        var pipeline = $"set -o pipefail; {ShellQuoting.Join(_proxy.SshArguments(command: remote))} | sha256sum";
         var result = await ExternalProcess.RunAsync("bash", ["-c", pipeline], timeout: TimeSpan.FromMinutes(4));
         Assert.That(result.ExitCode, Is.Zero, result.StandardError);
         var targetSum = result.StandardError.Split('\n').Single(l => l.StartsWith("target-sum ", StringComparison.Ordinal))["target-sum ".Length..].Trim();

@@ -45,7 +45,7 @@ public sealed class SshClientRekeyTests
         try
         {
             // ssh's log (stderr) goes to a file so that the pipeline's stdout is the checksum alone.
-            var pipeline = $"set -o pipefail; {Shell.Join(sshArguments)} < {Shell.Quote(input)} | sha256sum";
+            var pipeline = $"set -o pipefail; {ShellQuoting.Join(sshArguments)} < {ShellQuoting.Quote(input)} | sha256sum";
             var result = await ExternalProcess.RunAsync("bash", ["-c", pipeline], timeout: TimeSpan.FromMinutes(3));
             return (result, expected);
         }
