@@ -72,4 +72,30 @@ public sealed class PlinkTests
         // The typed text has "$((1+1))": "shell-2-ok" is the shell's output.
         Assert.That(plink.StandardOutput, Does.Contain("shell-2-ok"), plink.Combined);
     }
+
+    [Test]
+    public async Task Sixteen_megabytes_go_up_and_come_down_unchanged()
+    {
+        // PuTTY's channel windows and packets are smaller than OpenSSH's: the proxy passes them through as they are.
+        var folder = Directory.CreateTempSubdirectory("hoopproxy-plink-");
+        try
+        {
+            var input = Path.Combine(folder.FullName, "up.bin");
+            var expected = SshBulkTransferTests.WriteRandomFile(input, 16 << 20);
+            var arguments = ShellQuoting.Join([Plink, .. Arguments(_proxy.HostKeyFingerprint), "127.0.0.1"]);
+            var up = await ExternalProcess.RunAsync("bash", ["-c", $"set -o pipefail; {arguments} 'sha256sum' < {ShellQuoting.Quote(input)}"],
+                timeout: TimeSpan.FromMinutes(2));
+            Assert.That(up.ExitCode, Is.Zero, up.StandardError);
+            Assert.That(SshBulkTransferTests.Sha256SumOf(up), Is.EqualTo(expected), "what the target received");
+
+            var down = await ExternalProcess.RunAsync("bash", ["-c", $"set -o pipefail; {arguments} 'cat' < {ShellQuoting.Quote(input)} | sha256sum"],
+                timeout: TimeSpan.FromMinutes(2));
+            Assert.That(down.ExitCode, Is.Zero, down.StandardError);
+            Assert.That(SshBulkTransferTests.Sha256SumOf(down), Is.EqualTo(expected), "what came back");
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
 }

@@ -117,4 +117,30 @@ public sealed class SshNetClientTests
             using var remove = client.RunCommand($"rm -f {fifo}");
         }
     }
+
+    [Test]
+    public async Task Sixteen_megabytes_of_command_output_arrive_unchanged()
+    {
+        using var client = KeyClient();
+        client.Connect();
+        const int size = 16 << 20;
+        using var command = client.CreateCommand(
+            $"set -e; f=$(mktemp); trap 'rm -f \"$f\"' EXIT; head -c {size} /dev/urandom > \"$f\"; sha256sum < \"$f\" | cut -d' ' -f1 >&2; cat \"$f\"");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var running = command.ExecuteAsync(timeout.Token);
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var buffer = new byte[81920];
+        long received = 0;
+        int read;
+        while ((read = await command.OutputStream.ReadAsync(buffer, timeout.Token)) > 0)
+        {
+            hash.AppendData(buffer, 0, read);
+            received += read;
+        }
+
+        await running;
+        Assert.That(command.ExitStatus, Is.Zero, command.Error);
+        Assert.That(received, Is.EqualTo(size));
+        Assert.That(Convert.ToHexStringLower(hash.GetHashAndReset()), Is.EqualTo(command.Error.Trim()));
+    }
 }
