@@ -98,4 +98,26 @@ public sealed class PlinkTests
             folder.Delete(recursive: true);
         }
     }
+
+    [Test]
+    public async Task An_upload_that_waits_for_the_window_arrives_unchanged()
+    {
+        // The command reads nothing for a second: the target's window (2 MB) fills, plink buffers stdin, and when the
+        // window opens again it sends full packets of the target's maximum size (32 KB) — larger than its own (16 KB).
+        var folder = Directory.CreateTempSubdirectory("hoopproxy-plink-");
+        try
+        {
+            var input = Path.Combine(folder.FullName, "up.bin");
+            var expected = SshBulkTransferTests.WriteRandomFile(input, 4 << 20);
+            var arguments = ShellQuoting.Join([Plink, .. Arguments(_proxy.HostKeyFingerprint), "127.0.0.1"]);
+            var up = await ExternalProcess.RunAsync("bash", ["-c", $"set -o pipefail; {arguments} 'sleep 1; sha256sum' < {ShellQuoting.Quote(input)}"],
+                timeout: TimeSpan.FromMinutes(2));
+            Assert.That(up.ExitCode, Is.Zero, up.StandardError);
+            Assert.That(SshBulkTransferTests.Sha256SumOf(up), Is.EqualTo(expected), "what the target received");
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
 }
