@@ -23,11 +23,12 @@ internal sealed record SshSessionContext(
     RecordingStore? Recordings,
     string ListenerName)
 {
+    /// <summary>What the proxy offers its clients (their order wins the negotiation).</summary>
     public TransportPreferences Preferences { get; init; } = new();
 
-    public RekeyLimits Rekey { get; init; } = RekeyLimits.Default;
+    public TransportPreferences TargetPreferences { get; init; } = TransportPreferences.TowardTargets;
 
-    public PipeSettings Pipes { get; init; } = PipeSettings.Default;
+    public RekeyLimits Rekey { get; init; } = RekeyLimits.Default;
 }
 
 /// <summary>Speaks SSH on a listener's connections: the proxy is the server toward clients and the client toward targets.</summary>

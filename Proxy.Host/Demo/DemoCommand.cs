@@ -55,12 +55,15 @@ public static class DemoCommand
 
         var folder = Path.Combine(cluster.Directory, "proxy");
         Directory.CreateDirectory(folder);
+        // The SSH half needs root (sshd switches to the target account); without it the demo is PostgreSQL only.
+        await using var sshd = Environment.IsPrivilegedProcess ? await LocalSshd.StartAsync() : null;
+        var ssh = sshd is null ? null : await SshDemoAsync(sshd, folder);
         WriteSelfSignedCertificate(folder);
         var configPath = Path.Combine(folder, "hoopproxy.json");
         RecordingSigningKey.Generate(Path.Combine(folder, "recording.key"));
         var adminPort = LocalPostgresCluster.FreeTcpPort();
         var approverToken = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        await File.WriteAllTextAsync(configPath, SampleConfiguration(port, cluster.Port, adminPort, approverToken), cancellationToken);
+        await File.WriteAllTextAsync(configPath, SampleConfiguration(port, cluster.Port, adminPort, approverToken, ssh), cancellationToken);
 
         var configuration = ProxyConfiguration.Load(configPath);
         using var recordingLogs = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
@@ -99,7 +102,8 @@ public static class DemoCommand
               dotnet run --project Proxy.Host -- sessions show SESSION-ID --config {configPath}
               dotnet run --project Proxy.Host -- sessions verify --config {configPath}
 
-            Press Ctrl-C to stop; the cluster and its folder are removed.
+            {SshInstructions(ssh, configPath)}
+            Press Ctrl-C to stop; the cluster, the sshd and their folders are removed.
             """);
         try
         {
@@ -114,7 +118,46 @@ public static class DemoCommand
         return 0;
     }
 
-    private static string SampleConfiguration(int port, int postgresPort, int adminPort, string approverToken) => JsonSerializer.Serialize(new
+    /// <summary>The SSH side of the demo: the throwaway sshd as target "web", a key pair for alice, the listener's port.</summary>
+    private sealed record SshDemo(LocalSshd Target, int Port, string HostKeyFingerprint, string ClientKeyFile);
+
+    private static async Task<SshDemo> SshDemoAsync(LocalSshd sshd, string folder)
+    {
+        var clientKey = Path.Combine(folder, "alice_ed25519");
+        await ExternalProcess.RunCheckedAsync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "alice@laptop", "-f", clientKey]);
+        var port = IsFree(2222) ? 2222 : LocalPostgresCluster.FreeTcpPort();
+        return new SshDemo(sshd, port, await sshd.HostKeyFingerprintAsync(), clientKey);
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static string SshInstructions(SshDemo? ssh, string configPath) => ssh is null
+        ? "(SSH: run the demo as root to get a throwaway sshd behind the proxy's SSH listener too.)\n"
+        : $"""
+            HoopProxy's SSH listener is on 127.0.0.1:{ssh.Port} in front of a throwaway sshd on 127.0.0.1:{ssh.Target.Port} (target "web",
+            account "{LocalSshd.UserName}"; the proxy logs in with its own key, pinned host key {ssh.HostKeyFingerprint}):
+              ssh -i {ssh.ClientKeyFile} -p {ssh.Port} alice@127.0.0.1                 # a shell, as alice's key
+              ssh -p {ssh.Port} alice+web@127.0.0.1 'id; uname -a'                      # password alice-pw; "+web" names the target
+              scp -O -P {ssh.Port} -i {ssh.ClientKeyFile} README.md alice@127.0.0.1:/tmp/  # -O: scp over exec (sftp comes next)
+            Replay a recorded terminal session, or export it for asciinema:
+              dotnet run --project Proxy.Host -- sessions replay SESSION-ID --config {configPath}
+              dotnet run --project Proxy.Host -- sessions export SESSION-ID --format asciicast --config {configPath} > session.cast
+
+            """;
+
+    private static string SampleConfiguration(int port, int postgresPort, int adminPort, string approverToken, SshDemo? ssh) => JsonSerializer.Serialize(new
     {
         Postgres = new
         {
@@ -124,6 +167,20 @@ public static class DemoCommand
             Targets = new
             {
                 bank = new { Host = "127.0.0.1", Port = postgresPort, Database = "bank", Username = "app", Password = TargetPassword, SslMode = "prefer" },
+            },
+        },
+        Ssh = ssh is null ? null : new
+        {
+            Listen = $"127.0.0.1:{ssh.Port.ToString(CultureInfo.InvariantCulture)}",
+            HostKeyFile = "ssh_host_ed25519",
+            DefaultTarget = "web",
+            Targets = new
+            {
+                web = new
+                {
+                    Host = ssh.Target.Host, ssh.Target.Port, Username = LocalSshd.UserName, PrivateKeyFile = ssh.Target.UserKeyFile,
+                    HostKey = ssh.HostKeyFingerprint,
+                },
             },
         },
         Recording = new { Directory = "recordings", SigningKeyFile = "recording.key", Compression = "zstd" },
@@ -148,10 +205,14 @@ public static class DemoCommand
         },
         Users = new
         {
-            alice = new { Password = "alice-pw", Groups = new[] { "analysts" } },
+            alice = new
+            {
+                Password = "alice-pw", Groups = new[] { "analysts" },
+                AuthorizedKeys = ssh is null ? [] : new[] { File.ReadAllText(ssh.ClientKeyFile + ".pub").Trim() },
+            },
             bob = new { Password = "bob-pw", Groups = new[] { "engineers" } },
         },
-    }, new JsonSerializerOptions { WriteIndented = true });
+    }, new JsonSerializerOptions { WriteIndented = true, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull });
 
     /// <summary>A self-signed certificate for localhost so the demo shows TLS (sslmode=require) too.</summary>
     public static void WriteSelfSignedCertificate(string folder, string certificateName = "server.crt", string keyName = "server.key")

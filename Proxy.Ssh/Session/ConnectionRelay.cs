@@ -69,22 +69,31 @@ public sealed class ConnectionRelay
     private async Task<RelayEnd> PumpAsync(bool fromClient, CancellationToken cancellationToken)
     {
         var source = fromClient ? _client : _target;
+        var destination = fromClient ? _target : _client;
         var side = fromClient ? "client" : "target";
         try
         {
             while (true)
             {
+                // Relayed packets are buffered until the source has nothing more already received, then flushed at once.
                 var payload = await source.ReceiveAsync(cancellationToken);
-                if (fromClient)
+                do
                 {
-                    ClientMessages++;
-                }
-                else
-                {
-                    TargetMessages++;
-                }
+                    if (fromClient)
+                    {
+                        ClientMessages++;
+                    }
+                    else
+                    {
+                        TargetMessages++;
+                    }
 
-                await DispatchAsync(payload, fromClient, cancellationToken);
+                    await DispatchAsync(payload, fromClient, cancellationToken);
+                    payload = await source.ReceiveBufferedAsync(cancellationToken);
+                }
+                while (payload is not null);
+
+                await destination.FlushAsync(cancellationToken);
             }
         }
         catch (SshDisconnectedException e)
@@ -434,7 +443,7 @@ public sealed class ConnectionRelay
     private async ValueTask ForwardAsync(byte[] payload, RelayedChannel channel, bool fromClient, CancellationToken cancellationToken)
     {
         BinaryPrimitives.WriteUInt32BigEndian(payload.AsSpan(1), fromClient ? channel.TargetId : channel.ClientId);
-        await (fromClient ? _target : _client).SendAsync(payload, cancellationToken);
+        await (fromClient ? _target : _client).SendAsync(payload, flush: false, cancellationToken);
     }
 
     private RelayedChannel Find(byte[] payload, bool fromClient)

@@ -25,7 +25,7 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
 
     public async Task RunAsync()
     {
-        var pipe = new SocketDuplexPipe(connection.Socket, context.Pipes);
+        var pipe = new SocketStreamPipe(connection.Socket);
         SshTransport? client = null;
         SshTransport? target = null;
         var endReason = "ended";
@@ -51,7 +51,19 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
 
             LogAuthenticated(logger, connection.Id, _login!.User.Name, _login.Method, connection.RemoteEndPoint, _login.Target.Name);
             var relay = new ConnectionRelay(client, target!, _record);
-            var end = await relay.RunAsync(connection.Aborted);
+            RelayEnd end;
+            try
+            {
+                end = await relay.RunAsync(connection.Aborted);
+            }
+            catch (OperationCanceledException) when (connection.Aborted.IsCancellationRequested)
+            {
+                // The drain time after a stop is over: both peers hear why, in SSH's terms.
+                end = new RelayEnd("proxy", "the proxy is shutting down");
+                await client.DisconnectAsync(SshDisconnectReason.ByApplication, end.Reason);
+                await target!.DisconnectAsync(SshDisconnectReason.ByApplication, end.Reason);
+            }
+
             endReason = end.Reason;
             await _record.EventAsync("disconnect", new JsonObject
             {
@@ -130,7 +142,7 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
         try
         {
             var socket = await ConnectSocketAsync(target, cancellationToken);
-            transport = await SshTransport.ConnectAsync(new SocketDuplexPipe(socket, context.Pipes), context.Preferences, key =>
+            transport = await SshTransport.ConnectAsync(new SocketStreamPipe(socket), context.TargetPreferences, key =>
             {
                 offered = key;
                 return key.Fingerprint == target.HostKeyFingerprint;
@@ -274,7 +286,7 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
     }
 
     /// <summary>Before keys exist a DISCONNECT goes in the clear (RFC 4253 §11.1), e.g. after garbage instead of a version.</summary>
-    private static async Task TryDisconnectBeforeKeysAsync(SocketDuplexPipe pipe, SshProtocolException e)
+    private static async Task TryDisconnectBeforeKeysAsync(SocketStreamPipe pipe, SshProtocolException e)
     {
         try
         {

@@ -21,6 +21,21 @@ public sealed record TransportPreferences
         [CipherAlgorithm.Aes128GcmName, CipherAlgorithm.Aes256GcmName, CipherAlgorithm.ChaCha20Poly1305Name, CipherAlgorithm.Aes128CtrName, CipherAlgorithm.Aes256CtrName];
 
     public IReadOnlyList<string> Macs { get; init; } = [.. MacAlgorithm.Preferred.Select(m => m.Name)];
+
+    /// <summary>
+    /// What the proxy offers when it is the client, toward targets: ML-KEM hybrid first, then curve25519 ahead of
+    /// sntrup761. BouncyCastle's sntrup761 costs about 90 ms of CPU per client handshake (key generation and
+    /// decapsulation; measured, docs/ssh.md), more than the rest of a login; OpenSSH servers before 9.9 have no ML-KEM
+    /// and would otherwise pick sntrup761 for every session the proxy opens.
+    /// </summary>
+    public static TransportPreferences TowardTargets { get; } = new()
+    {
+        KeyExchange =
+        [
+            "mlkem768x25519-sha256", "curve25519-sha256", "curve25519-sha256@libssh.org", "sntrup761x25519-sha512",
+            "sntrup761x25519-sha512@openssh.com", "ecdh-sha2-nistp256",
+        ],
+    };
 }
 
 /// <summary>What a completed first key exchange established.</summary>

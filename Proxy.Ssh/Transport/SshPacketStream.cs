@@ -80,6 +80,38 @@ public sealed class SshPacketStream : IDisposable
         }
     }
 
+    /// <summary>
+    /// The next packet's payload if it has already arrived whole, without waiting: lets a relay forward a run of
+    /// buffered packets and flush once.
+    /// </summary>
+    public bool TryReadBufferedPayload([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out byte[]? payload)
+    {
+        payload = null;
+        if (!_input.TryRead(out var result))
+        {
+            return false;
+        }
+
+        var buffer = result.Buffer;
+        var consumed = buffer.Start;
+        try
+        {
+            if (TryTakePacket(buffer, out var taken, out var end))
+            {
+                consumed = end;
+                payload = taken;
+                return true;
+            }
+
+            return false;
+        }
+        finally
+        {
+            // Only what was taken counts as examined, so the next ReadPayloadAsync looks at the rest before waiting.
+            _input.AdvanceTo(consumed, consumed);
+        }
+    }
+
     private bool TryTakePacket(in ReadOnlySequence<byte> buffer, out byte[] payload, out SequencePosition end)
     {
         payload = [];
@@ -128,7 +160,9 @@ public sealed class SshPacketStream : IDisposable
             throw new SshProtocolException(SshDisconnectReason.ProtocolError, "a packet's padding length does not fit its length");
         }
 
-        payload = body.ToArray();
+        // Not zeroed first: every byte is overwritten by the copy.
+        payload = GC.AllocateUninitializedArray<byte>(body.Length);
+        body.CopyTo(payload);
         if (payload.Length == 0)
         {
             throw new SshProtocolException(SshDisconnectReason.ProtocolError, "a packet without a message number");

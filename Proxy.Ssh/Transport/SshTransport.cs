@@ -119,11 +119,29 @@ public sealed class SshTransport : IAsyncDisposable
     /// <see cref="SshDisconnectedException"/> when the peer disconnects, <see cref="SshProtocolException"/> when it breaks the
     /// protocol, <see cref="ConnectionResetException"/>-like I/O errors when the connection drops.
     /// </summary>
-    public async ValueTask<byte[]> ReceiveAsync(CancellationToken cancellationToken)
+    public async ValueTask<byte[]> ReceiveAsync(CancellationToken cancellationToken) =>
+        (await ReceiveAsync(onlyIfBuffered: false, cancellationToken))!;
+
+    /// <summary>
+    /// Like <see cref="ReceiveAsync(CancellationToken)"/> for a message that has already arrived whole; null when none
+    /// has, without waiting. (A key exchange started by such a message is still run to its end.)
+    /// </summary>
+    public ValueTask<byte[]?> ReceiveBufferedAsync(CancellationToken cancellationToken) => ReceiveAsync(onlyIfBuffered: true, cancellationToken);
+
+    private async ValueTask<byte[]?> ReceiveAsync(bool onlyIfBuffered, CancellationToken cancellationToken)
     {
         while (true)
         {
-            var payload = await _stream.ReadPayloadAsync(cancellationToken);
+            byte[]? payload;
+            if (!onlyIfBuffered)
+            {
+                payload = await _stream.ReadPayloadAsync(cancellationToken);
+            }
+            else if (!_stream.TryReadBufferedPayload(out payload))
+            {
+                return null;
+            }
+
             switch ((SshMessageNumber)payload[0])
             {
                 case SshMessageNumber.Disconnect:
@@ -154,7 +172,13 @@ public sealed class SshTransport : IAsyncDisposable
     }
 
     /// <summary>Sends one message (5 or higher) and flushes; during a key exchange it is held and sent right after our NEWKEYS.</summary>
-    public async ValueTask SendAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    public ValueTask SendAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) => SendAsync(payload, flush: true, cancellationToken);
+
+    /// <summary>
+    /// Sends one message; with <paramref name="flush"/> false it waits in the output buffer for <see cref="FlushAsync"/>
+    /// (or the next flushing send), so a run of relayed packets leaves in one write.
+    /// </summary>
+    public async ValueTask SendAsync(ReadOnlyMemory<byte> payload, bool flush, CancellationToken cancellationToken)
     {
         await _sendLock.WaitAsync(cancellationToken);
         try
@@ -169,8 +193,26 @@ public sealed class SshTransport : IAsyncDisposable
             if (RekeyDue(_stream.BytesSentSinceKeys))
             {
                 WriteOurKexInit();
+                flush = true;
             }
 
+            if (flush)
+            {
+                await _stream.FlushAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    /// <summary>Sends what <see cref="SendAsync(ReadOnlyMemory{byte}, bool, CancellationToken)"/> left buffered.</summary>
+    public async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        await _sendLock.WaitAsync(cancellationToken);
+        try
+        {
             await _stream.FlushAsync(cancellationToken);
         }
         finally
@@ -216,11 +258,21 @@ public sealed class SshTransport : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _pipe.Output.CompleteAsync();
-        await _pipe.Input.CompleteAsync();
-        if (_pipe is IAsyncDisposable disposable)
+        try
         {
-            await disposable.DisposeAsync();
+            if (_pipe is IAsyncDisposable disposable)
+            {
+                await disposable.DisposeAsync();
+            }
+            else
+            {
+                await _pipe.Input.CompleteAsync();
+                await _pipe.Output.CompleteAsync();
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Buffered bytes could not be written: the peer has gone, which is how most connections end.
         }
 
         _stream.Dispose();
@@ -307,21 +359,59 @@ public sealed class SshTransport : IAsyncDisposable
             }
         }
 
+        /// <remarks>
+        /// Runs on the reader, which must never wait for the peer to read: the peer may be waiting for our NEWKEYS while
+        /// it flushes its own held messages to us. So only NEWKEYS is flushed here; what was held is written behind it
+        /// and flushed by a task of its own (which keeps the send lock, so later messages still follow in order).
+        /// </remarks>
         public async ValueTask SendNewKeysAsync(PacketProtection outgoing, bool resetSequence, CancellationToken cancellationToken)
         {
             await transport._sendLock.WaitAsync(cancellationToken);
+            var flushingInBackground = false;
             try
             {
                 var stream = transport._stream;
                 stream.WritePayload([(byte)SshMessageNumber.NewKeys]);
                 stream.UseSendProtection(outgoing, resetSequence);
+                await stream.FlushAsync(cancellationToken);
                 transport._ourKexInit = null;
+                if (transport._heldDuringKeyExchange.Count == 0)
+                {
+                    return;
+                }
+
                 while (transport._heldDuringKeyExchange.TryDequeue(out var held))
                 {
                     stream.WritePayload(held);
                 }
 
-                await stream.FlushAsync(cancellationToken);
+                // What was held may already be more than the limit allows under one key.
+                if (transport.RekeyDue(stream.BytesSentSinceKeys))
+                {
+                    transport.WriteOurKexInit();
+                }
+
+                flushingInBackground = true;
+                _ = FlushHeldAsync(stream);
+            }
+            finally
+            {
+                if (!flushingInBackground)
+                {
+                    transport._sendLock.Release();
+                }
+            }
+        }
+
+        private async Task FlushHeldAsync(SshPacketStream stream)
+        {
+            try
+            {
+                await stream.FlushAsync();
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException or ObjectDisposedException)
+            {
+                // The connection is failing; its reader reports why.
             }
             finally
             {
