@@ -357,7 +357,8 @@ public sealed class ConnectionRelay
 
         if (channel is null)
         {
-            await _record.EventAsync("channel-refused", new JsonObject { ["type"] = open.ChannelType, ["from"] = Side(fromClient), ["reason"] = refusal },
+            await _record.EventAsync("channel-refused",
+                new JsonObject { ["type"] = open.ChannelType, ["from"] = Side(fromClient), ["refused_by"] = "proxy", ["reason"] = refusal },
                 cancellationToken);
             var reason = refusal!.StartsWith("too many", StringComparison.Ordinal) ? ChannelOpenFailureReason.ResourceShortage
                 : ChannelOpenFailureReason.AdministrativelyProhibited;
@@ -414,7 +415,7 @@ public sealed class ConnectionRelay
 
         await _record.EventAsync("channel-refused", new JsonObject
         {
-            ["channel"] = channel.Id, ["type"] = channel.Type, ["from"] = "target", ["reason"] = failure.Description,
+            ["channel"] = channel.Id, ["type"] = channel.Type, ["from"] = "client", ["refused_by"] = "target", ["reason"] = failure.Description,
         }, cancellationToken);
         await _client.SendAsync(MessageBytes.Of((failure with { RecipientChannel = channel.ClientId }).WriteTo), cancellationToken);
     }

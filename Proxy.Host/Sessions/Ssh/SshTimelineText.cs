@@ -52,7 +52,7 @@ public sealed class SshTimelineText(TextWriter output, ConsoleStyle style)
                 $"upstream {Text(f["target"])} at {Text(f["host"])}:{Text(f["port"])} as {Text(f["account"])}{Optional(", host key ", f["host_key"])}: {Text(f["outcome"])}{Optional(": ", f["message"])}"),
             "channel-open" => $"{channel} opened: {Text(f["type"])}, by the {Text(f["from"])}",
             "channel-request" => Request(channel, f),
-            "channel-refused" => style.Yellow($"channel{Optional(" ", f["channel"])} refused: {Text(f["type"])}{Optional(" from the ", f["from"])}: {Text(f["reason"])}"),
+            "channel-refused" => style.Yellow($"channel{Optional(" ", f["channel"])} refused: {Text(f["type"])}{Optional(" from the ", f["from"])}{Optional(" by the ", f["refused_by"])}: {Text(f["reason"])}"),
             "channel-eof" => style.Dim($"{channel}: end of data from the {Text(f["from"])}"),
             "channel-close" => style.Dim($"{channel} closed by the {Text(f["from"])}"),
             "global-request" => style.Yellow($"global request {Text(f["request"])} from the {Text(f["from"])}{Optional(" refused: ", f["refused"])}"),

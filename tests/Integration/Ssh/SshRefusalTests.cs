@@ -67,6 +67,7 @@ public sealed class SshRefusalTests
         var refused = records.Where(r => r.EventType == "channel-refused").Select(r => r.Fields!).Single();
         Assert.That(refused["type"]!.GetValue<string>(), Is.EqualTo("direct-tcpip"));
         Assert.That(refused["from"]!.GetValue<string>(), Is.EqualTo("client"));
+        Assert.That(refused["refused_by"]!.GetValue<string>(), Is.EqualTo("proxy"));
         Assert.That(records.Where(r => r.EventType == "channel-open"), Is.Empty);
     }
 
