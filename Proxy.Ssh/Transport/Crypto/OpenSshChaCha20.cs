@@ -11,9 +11,8 @@ namespace HoopProxy.Ssh.Transport.Crypto;
 /// packets and nothing is allocated per packet.
 /// </summary>
 /// <remarks>
-/// The keystream is computed by the widest implementation the machine accelerates (<see cref="ChaCha20Vector256"/>,
-/// then <see cref="ChaCha20Vector128"/>, then <see cref="ChaCha20Scalar"/> for what is left), or by the one the tests
-/// force.
+/// The keystream is computed by the fastest implementation on the machine (<see cref="ChaCha20Implementations.Fastest"/>;
+/// <see cref="ChaCha20Scalar"/> takes what the vector ones leave), or by the one the tests force.
 /// </remarks>
 internal sealed class OpenSshChaCha20 : IDisposable
 {
@@ -97,12 +96,15 @@ internal sealed class OpenSshChaCha20 : IDisposable
             counter += (ulong)(done / BlockSize);
         }
 
-        if (Implementation >= ChaCha20Implementation.Vector128)
+        // After Vector256's 512-byte chunks, up to one 256-byte chunk is left for a four-block implementation.
+        var fourBlocks = Implementation switch
         {
-            var more = ChaCha20Vector128.XorWholeChunks(_key, counter, nonce, input[done..], output[done..]);
-            done += more;
-            counter += (ulong)(more / BlockSize);
-        }
+            ChaCha20Implementation.Vector256Rows => ChaCha20Vector256Rows.XorWholeChunks(_key, counter, nonce, input[done..], output[done..]),
+            ChaCha20Implementation.Vector256 or ChaCha20Implementation.Vector128 => ChaCha20Vector128.XorWholeChunks(_key, counter, nonce, input[done..], output[done..]),
+            _ => 0,
+        };
+        done += fourBlocks;
+        counter += (ulong)(fourBlocks / BlockSize);
 
         ChaCha20Scalar.Xor(_key, counter, nonce, input[done..], output[done..]);
     }

@@ -15,7 +15,7 @@ public class ChaCha20KeystreamBenchmarks
     private OpenSshChaCha20 _chacha = null!;
 
     /// <summary>A <see cref="ChaCha20Implementation"/> by name (the enum is internal, parameters must be public).</summary>
-    [Params(nameof(ChaCha20Implementation.Scalar), nameof(ChaCha20Implementation.Vector128), nameof(ChaCha20Implementation.Vector256))]
+    [Params(nameof(ChaCha20Implementation.Scalar), nameof(ChaCha20Implementation.Vector128), nameof(ChaCha20Implementation.Vector256Rows), nameof(ChaCha20Implementation.Vector256))]
     public string Implementation { get; set; } = "";
 
     [GlobalSetup]
