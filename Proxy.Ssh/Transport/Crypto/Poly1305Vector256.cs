@@ -51,20 +51,21 @@ internal static class Poly1305Vector256
         var p2 = Vector256.Create(qu2);
         var p3 = Vector256.Create(qu3);
         var p4 = Vector256.Create(qu4);
+        var (q1, q2, q3, q4) = (TimesFive(p1), TimesFive(p2), TimesFive(p3), TimesFive(p4));
         for (var group = 1; group < groups; group++)
         {
-            MultiplyLanes(ref a0, ref a1, ref a2, ref a3, ref a4, p0, p1, p2, p3, p4);
+            MultiplyLanes(ref a0, ref a1, ref a2, ref a3, ref a4, p0, p1, p2, p3, p4, q1, q2, q3, q4);
             LoadGroup(ref start, group * GroupSize, out var m0, out var m1, out var m2, out var m3, out var m4);
             a0 += m0; a1 += m1; a2 += m2; a3 += m3; a4 += m4;
         }
 
         // LoadGroup puts blocks 0, 2, 1, 3 of each group in lanes 0–3: those lanes need r^4, r^2, r^3 and r.
+        var f1 = Vector256.Create(qu1, sq1, cu1, r1);
+        var f2 = Vector256.Create(qu2, sq2, cu2, r2);
+        var f3 = Vector256.Create(qu3, sq3, cu3, r3);
+        var f4 = Vector256.Create(qu4, sq4, cu4, r4);
         MultiplyLanes(ref a0, ref a1, ref a2, ref a3, ref a4,
-            Vector256.Create(qu0, sq0, cu0, r0),
-            Vector256.Create(qu1, sq1, cu1, r1),
-            Vector256.Create(qu2, sq2, cu2, r2),
-            Vector256.Create(qu3, sq3, cu3, r3),
-            Vector256.Create(qu4, sq4, cu4, r4));
+            Vector256.Create(qu0, sq0, cu0, r0), f1, f2, f3, f4, TimesFive(f1), TimesFive(f2), TimesFive(f3), TimesFive(f4));
 
         // Each lane's limbs are under 2^27, so the sums are under 2^29; carry them back under 2^26.
         h0 = Vector256.Sum(a0);
@@ -103,18 +104,16 @@ internal static class Poly1305Vector256
     }
 
     /// <summary>
-    /// a = a · b mod 2^130 - 5 in each lane, partly reduced (limbs under 2^26, a1 a little over). Operands must fit in
-    /// 32 bits (vpmuludq reads the low half of each lane): a's limbs are under 2^27, b's under 2^26 and 5·b's under 2^29.
+    /// a = a · b mod 2^130 - 5 in each lane, partly reduced (limbs under 2^26, a1 a little over); s_i = 5 b_i folds
+    /// the part above 2^130 back in. Operands must fit in 32 bits (vpmuludq reads the low half of each lane): a's
+    /// limbs are under 2^27, b's under 2^26 and s's under 2^29.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void MultiplyLanes(
         ref Vector256<ulong> a0, ref Vector256<ulong> a1, ref Vector256<ulong> a2, ref Vector256<ulong> a3, ref Vector256<ulong> a4,
-        Vector256<ulong> b0, Vector256<ulong> b1, Vector256<ulong> b2, Vector256<ulong> b3, Vector256<ulong> b4)
+        Vector256<ulong> b0, Vector256<ulong> b1, Vector256<ulong> b2, Vector256<ulong> b3, Vector256<ulong> b4,
+        Vector256<ulong> s1, Vector256<ulong> s2, Vector256<ulong> s3, Vector256<ulong> s4)
     {
-        var s1 = b1 + (b1 << 2);
-        var s2 = b2 + (b2 << 2);
-        var s3 = b3 + (b3 << 2);
-        var s4 = b4 + (b4 << 2);
         var e0 = Mul(a0, b0) + Mul(a1, s4) + Mul(a2, s3) + Mul(a3, s2) + Mul(a4, s1);
         var e1 = Mul(a0, b1) + Mul(a1, b0) + Mul(a2, s4) + Mul(a3, s3) + Mul(a4, s2);
         var e2 = Mul(a0, b2) + Mul(a1, b1) + Mul(a2, b0) + Mul(a3, s4) + Mul(a4, s3);
@@ -126,10 +125,12 @@ internal static class Poly1305Vector256
         e2 += e1 >> 26; a1 = e1 & mask;
         e3 += e2 >> 26; a2 = e2 & mask;
         e4 += e3 >> 26; a3 = e3 & mask;
-        var c = e4 >> 26; a4 = e4 & mask;
-        a0 += c + (c << 2);
+        a0 += TimesFive(e4 >> 26); a4 = e4 & mask;
         a1 += a0 >> 26; a0 &= mask;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<ulong> TimesFive(Vector256<ulong> value) => value + (value << 2);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<ulong> Mul(Vector256<ulong> a, Vector256<ulong> b) => Avx2.Multiply(a.AsUInt32(), b.AsUInt32());
