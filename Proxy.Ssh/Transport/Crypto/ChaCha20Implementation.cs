@@ -3,8 +3,8 @@ using System.Runtime.Intrinsics.X86;
 namespace HoopProxy.Ssh.Transport.Crypto;
 
 /// <summary>
-/// The ways <see cref="OpenSshChaCha20"/> can compute its keystream. Each one leaves the blocks it cannot fill to a
-/// narrower one, down to <see cref="Scalar"/> for the last few blocks of a packet.
+/// The ways <see cref="OpenSshChaCha20"/> can compute its keystream. The vector ones compute whole chunks of four or
+/// eight blocks, the last one on the stack when the data ends inside it.
 /// </summary>
 internal enum ChaCha20Implementation
 {

@@ -7,8 +7,8 @@ using System.Security.Cryptography;
 namespace HoopProxy.Ssh.Transport.Crypto;
 
 /// <summary>
-/// ChaCha20 one block at a time in plain 32-bit arithmetic: the reference the vector implementations are tested
-/// against, the fallback where no vectors are accelerated, and the tail (under four blocks) of every call.
+/// ChaCha20 one block at a time in plain 32-bit arithmetic: the fallback where no vectors are accelerated (the
+/// vector implementations compute a packet's last partial chunk as a whole chunk, which is faster).
 /// </summary>
 internal static class ChaCha20Scalar
 {
@@ -79,7 +79,8 @@ internal static class ChaCha20Scalar
         c += d; b = BitOperations.RotateLeft(b ^ c, 7);
     }
 
-    private static void XorBytes(ReadOnlySpan<byte> input, ReadOnlySpan<byte> keystream, Span<byte> output)
+    /// <summary>output = input ⊕ keystream over input's length (in place allowed).</summary>
+    public static void XorBytes(ReadOnlySpan<byte> input, ReadOnlySpan<byte> keystream, Span<byte> output)
     {
         var i = 0;
         for (; i + sizeof(ulong) <= input.Length; i += sizeof(ulong))

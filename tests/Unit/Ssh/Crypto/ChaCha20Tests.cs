@@ -12,10 +12,10 @@ namespace HoopProxy.Tests.Unit.Ssh.Crypto;
 /// <summary>
 /// <see cref="OpenSshChaCha20"/> with each implementation forced (Vector256, Vector256Rows, Vector128, scalar):
 /// published vectors, a long keystream across the counter's low-word wrap computed with OpenSSL, and BouncyCastle's
-/// <see cref="ChaChaEngine"/> (Bernstein's layout) over random keys, nonces, lengths and starting blocks. A forced
-/// implementation also runs the narrower ones on the blocks it cannot fill, so lengths up to 2000 bytes cover every
-/// split between them. With AVX-512 the 256-bit implementations rotate with vprold; run the tests once more with
-/// DOTNET_EnableAVX512=0 to cover their AVX2-only rotations.
+/// <see cref="ChaChaEngine"/> (Bernstein's layout) over random keys, nonces, lengths and starting blocks. Lengths up to
+/// 2000 bytes cover several whole chunks (4 or 8 blocks) and every length of the last, partial one. With AVX-512 the
+/// 256-bit implementations rotate with vprold; run the tests once more with DOTNET_EnableAVX512=0 to cover their
+/// AVX2-only rotations.
 /// </summary>
 public sealed class ChaCha20Tests
 {
@@ -45,7 +45,7 @@ public sealed class ChaCha20Tests
     [TestCaseSource(nameof(Implementations))]
     public void Rfc_8439_encryption_vectors_hold(string implementation)
     {
-        // A.2 #2 (375 bytes from block 1: four blocks at once, then two alone) and #3 (127 bytes from block 42). Both
+        // A.2 #2 (375 bytes from block 1: whole chunks, then a partial one) and #3 (127 bytes from block 42). Both
         // nonces are 00000000 00000000 00000002: sequence number 2.
         const string Ietf = "Any submission to the IETF intended by the Contributor for publication as all or part of an IETF Internet-Draft or RFC and any statement made within the context of an IETF activity is considered an \"IETF Contribution\". Such statements include oral statements in IETF sessions, as well as written and electronic communications made at any time or place, which are addressed to";
         var key = new byte[32];
