@@ -11,8 +11,9 @@ namespace HoopProxy.Ssh.Transport.Crypto;
 /// packets and nothing is allocated per packet.
 /// </summary>
 /// <remarks>
-/// The keystream is computed by the fastest implementation on the machine (<see cref="ChaCha20Implementations.Fastest"/>;
-/// <see cref="ChaCha20Scalar"/> takes what the vector ones leave), or by the one the tests force.
+/// The keystream is computed by the fastest implementation on the machine (<see cref="ChaCha20Implementations.Fastest"/>),
+/// or by the one the tests force. The vector implementations work in chunks of 4 or 8 blocks; a last partial chunk is
+/// computed whole on the stack.
 /// </remarks>
 internal sealed class OpenSshChaCha20 : IDisposable
 {
