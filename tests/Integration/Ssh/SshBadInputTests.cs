@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -186,6 +187,26 @@ public sealed class SshBadInputTests
         await AssertProxyStillServesAsync();
     }
 
+    [Test]
+    public async Task A_flipped_byte_in_channel_data_during_the_relay_gets_disconnect_mac_error_and_ends_the_target_session()
+    {
+        var marker = "hoop-mac-relay-" + Guid.NewGuid().ToString("N")[..8];
+        await using (var client = await RawSshClient.LoginAsync(_proxy.Port, _proxy.HostKeyFingerprint, SshProxyInstance.UserName,
+                         SshProxyInstance.UserPassword))
+        {
+            var channel = await client.OpenSessionAsync(1024 * 1024, 32 * 1024);
+            await client.ExecAsync(channel.SenderChannel, $"cat > /dev/null; echo {marker}");
+            Assert.That(await Poll.UntilAsync(() => TargetProcessRunningAsync(marker), ReleaseTimeout), Is.True, "the command never started on the target");
+            await client.SendTamperedAsync(MessageBytes.Of(new ChannelData(channel.SenderChannel, new byte[1000]).WriteTo), packet => packet[100] ^= 0x01);
+            var disconnect = await client.ReceiveDisconnectAsync();
+            AssertDisconnect(disconnect, SshDisconnectReason.MacError, "integrity check");
+        }
+
+        Assert.That(await Poll.UntilAsync(async () => !await TargetProcessRunningAsync(marker), ReleaseTimeout), Is.True,
+            "the command still runs on the target");
+        await AssertProxyStillServesAsync();
+    }
+
     // ---- 3. An absurd packet length ----------------------------------------------------------------------------
 
     [Test]
@@ -312,6 +333,99 @@ public sealed class SshBadInputTests
                 var accept = await raw.Packets.ReadPayloadAsync(timeout.Token);
                 Assert.That(accept[0], Is.EqualTo((byte)SshMessageNumber.ServiceAccept));
             }
+        }
+
+        await AssertProxyStillServesAsync();
+    }
+
+    /// <summary>Sends <paramref name="instead"/> where NEWKEYS belongs, then protects what follows as if NEWKEYS had gone.</summary>
+    private sealed class NoNewKeysOutput(SshPacketStream stream, byte[] instead) : IKeyExchangeOutput
+    {
+        public async ValueTask SendAsync(byte[] payload, CancellationToken cancellationToken)
+        {
+            stream.WritePayload(payload);
+            await stream.FlushAsync(cancellationToken);
+        }
+
+        public async ValueTask SendNewKeysAsync(PacketProtection outgoing, bool resetSequence, CancellationToken cancellationToken)
+        {
+            stream.WritePayload(instead);
+            await stream.FlushAsync(cancellationToken);
+            stream.UseSendProtection(outgoing, resetSequence);
+        }
+    }
+
+    /// <summary>The next packet if it is an unencrypted DISCONNECT, without consuming anything; null otherwise.</summary>
+    private static async Task<Disconnect?> TryReadClearDisconnectAsync(System.IO.Pipelines.PipeReader input, CancellationToken cancellationToken)
+    {
+        var result = await input.ReadAtLeastAsync(6, cancellationToken);
+        var buffer = result.Buffer;
+        try
+        {
+            var head = buffer.Slice(0, 6).ToArray();
+            var length = BinaryPrimitives.ReadUInt32BigEndian(head);
+            if (head[5] != (byte)SshMessageNumber.Disconnect || length > 4096 || buffer.Length < 4 + length)
+            {
+                return null;
+            }
+
+            var packet = buffer.Slice(4, length).ToArray();
+            try
+            {
+                return Disconnect.Parse(packet.AsSpan(1, (int)length - 1 - packet[0]));
+            }
+            catch (SshProtocolException)
+            {
+                return null;
+            }
+        }
+        finally
+        {
+            input.AdvanceTo(buffer.Start);
+        }
+    }
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task Another_message_instead_of_newkeys_is_refused_with_a_disconnect_under_the_proxys_new_keys(bool strict)
+    {
+        // The proxy sends its NEWKEYS right after KEX_ECDH_REPLY (RFC 4253 §7.3): from then on everything it sends is
+        // protected with the new keys, a DISCONNECT included — a client cannot read one in the clear any more.
+        await using (var raw = await RawSshSocket.ConnectAsync(_proxy.Port))
+        {
+            await raw.SendVersionAsync();
+            var serverVersion = await raw.ReadVersionAsync();
+            var ours = ClientKexInit(strict);
+            await raw.SendPacketAsync(ours.Payload);
+            var servers = KexInit.Parse(await raw.ReadPacketAsync());
+            var agreed = AlgorithmNegotiation.Negotiate(ours, servers, firstExchange: true);
+            var round = new KeyExchangeRound(Encoding.ASCII.GetBytes(VersionExchange.OurVersion), Encoding.ASCII.GetBytes(serverVersion), ours,
+                servers, agreed, SessionId: null, ResetSequence: strict);
+            using var timeout = new CancellationTokenSource(ReleaseTimeout);
+            var instead = MessageBytes.Of(new ServiceRequest(ServiceRequest.UserAuth).WriteTo);
+
+            // Our side completes: the proxy's NEWKEYS arrived, and our receiving direction now uses the new keys.
+            await KeyExchangeHandshake.CompleteAsClientAsync(raw.Packets, new NoNewKeysOutput(raw.Packets, instead), round,
+                key => key.Fingerprint == _proxy.HostKeyFingerprint, timeout.Token);
+
+            // For the report: is what arrived a DISCONNECT in the clear? (Under AES-GCM the length field is not
+            // encrypted, so a clear packet's length reads the same either way; its body would not open.)
+            var clear = await TryReadClearDisconnectAsync(raw.Input, timeout.Token);
+            Assert.That(clear, Is.Null, $"the proxy sent its DISCONNECT in the clear after its own NEWKEYS: {clear?.Reason} \"{clear?.Description}\"");
+
+            Disconnect? disconnect = null;
+            try
+            {
+                var payload = await raw.Packets.ReadPayloadAsync(timeout.Token);
+                disconnect = payload[0] == (byte)SshMessageNumber.Disconnect ? Disconnect.Parse(payload)
+                    : throw new AssertionException($"expected a DISCONNECT, got message {payload[0]}");
+            }
+            catch (SshProtocolException e)
+            {
+                Assert.Fail($"the proxy's answer could not be read under its new keys ({e.Reason}: {e.Message})");
+            }
+
+            AssertDisconnect(disconnect, SshDisconnectReason.ProtocolError, "NewKeys", "message 5");
         }
 
         await AssertProxyStillServesAsync();
