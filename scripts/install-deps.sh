@@ -12,6 +12,11 @@ ls /usr/lib/x86_64-linux-gnu/libpg_query.so* >/dev/null 2>&1 || ls /usr/lib/*/li
 command -v runuser >/dev/null || need+=(util-linux)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v ssh-keygen >/dev/null || need+=(openssh-client)
+# sessions export --format asciicast is checked with asciinema itself.
+command -v asciinema >/dev/null || need+=(asciinema)
+# The SSH tests drive interactive clients in tmux and use PuTTY's plink as a client.
+command -v tmux >/dev/null || need+=(tmux)
+command -v plink >/dev/null || need+=(putty-tools)
 
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""

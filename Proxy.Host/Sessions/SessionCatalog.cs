@@ -1,4 +1,5 @@
 using HoopProxy.Core.Recording;
+using HoopProxy.Host.Sessions.Ssh;
 using HoopProxy.Postgres.Recording;
 
 namespace HoopProxy.Host.Sessions;
@@ -19,13 +20,19 @@ public sealed record SessionFilter(string? Identity, string? Target, string? Pro
         && (Outcome is null || (row.EndReason ?? "").Contains(Outcome, StringComparison.OrdinalIgnoreCase))
         && (Contains is null || HasStatement(path, Contains));
 
-    /// <summary>Searches the statements decoded from the bytes, so sessions recorded before statement events existed are found too.</summary>
+    /// <summary>
+    /// PostgreSQL: searches the statements decoded from the bytes, so sessions recorded before statement events existed
+    /// are found too. SSH: searches the command lines of the channels.
+    /// </summary>
     private static bool HasStatement(string path, string text)
     {
         try
         {
-            return PostgresTimeline.Build(new RecordingReader(path).ReadRecords(), rowLimit: 0)
-                .Any(e => e.Statement?.Text.Contains(text, StringComparison.OrdinalIgnoreCase) == true);
+            var reader = new RecordingReader(path);
+            return SshSessions.IsSsh(reader.Metadata)
+                ? SshChannels.Read(reader.ReadRecords()).Any(c => c.Command?.Contains(text, StringComparison.OrdinalIgnoreCase) == true)
+                : PostgresTimeline.Build(reader.ReadRecords(), rowLimit: 0)
+                    .Any(e => e.Statement?.Text.Contains(text, StringComparison.OrdinalIgnoreCase) == true);
         }
         catch (Exception e) when (e is InvalidDataException or IOException)
         {
@@ -48,7 +55,9 @@ public static class SessionCatalog
             : [];
 
     /// <summary>The file of a session, or null (with the reason on stderr) when there is no such session.</summary>
-    public static string? Find(string directory, string sessionId)
+    public static string? Find(string directory, string sessionId) => Find(directory, sessionId, Console.Error);
+
+    public static string? Find(string directory, string sessionId, TextWriter errors)
     {
         var path = Path.Combine(directory, sessionId + RecordingFormat.FileExtension);
         if (RecordingFormat.IsValidSessionId(sessionId) && File.Exists(path))
@@ -56,7 +65,7 @@ public static class SessionCatalog
             return path;
         }
 
-        Console.Error.WriteLine($"no recorded session '{sessionId}' in {directory}");
+        errors.WriteLine($"no recorded session '{sessionId}' in {directory}");
         return null;
     }
 

@@ -4,13 +4,14 @@ using System.Text.Json;
 using HoopProxy.Core.Configuration;
 using HoopProxy.Core.Recording;
 using HoopProxy.Host.Configuration;
+using HoopProxy.Host.Sessions.Ssh;
 using HoopProxy.Postgres.Recording;
 
 namespace HoopProxy.Host.Sessions;
 
 /// <summary>
-/// <c>hoopproxy sessions list|show|export|verify</c>: read-only forensics over the recording directory. They read the files
-/// directly and never take the store's lock, so they work beside a running proxy.
+/// <c>hoopproxy sessions list|show|export|verify|replay</c>: read-only forensics over the recording directory. They read the
+/// files directly and never take the store's lock, so they work beside a running proxy.
 /// </summary>
 public static class SessionsCommand
 {
@@ -26,7 +27,7 @@ public static class SessionsCommand
         var protocol = new Option<string?>("--protocol") { Description = "Only sessions of this protocol (postgres, ssh)" };
         var since = new Option<DateTimeOffset?>("--since") { Description = "Only sessions started at or after this time (ISO 8601)" };
         var until = new Option<DateTimeOffset?>("--until") { Description = "Only sessions started before this time" };
-        var contains = new Option<string?>("--contains") { Description = "Only sessions with a statement containing this text" };
+        var contains = new Option<string?>("--contains") { Description = "Only sessions with a statement (PostgreSQL) or a command line (SSH) containing this text" };
         var outcome = new Option<string?>("--outcome") { Description = "Only sessions whose end reason contains this text (e.g. 28P01, interrupted)" };
         var list = new Command("list", "List recorded sessions") { config, json, color, identity, target, protocol, since, until, contains, outcome };
         list.SetAction(parse => Run(parse.GetRequiredValue(config), options => List(options, parse.GetValue(json), ConsoleStyle.For(parse.GetValue(color)), new SessionFilter(
@@ -41,21 +42,148 @@ public static class SessionsCommand
         var rows = new Option<int>("--rows") { Description = "Rows shown per result", DefaultValueFactory = _ => 20 };
         var show = new Command("show", "The timeline of a session: each statement with its parameters, time, duration and result as the client saw it") { config, showId, rows, color, json };
         show.SetAction(parse => Run(parse.GetRequiredValue(config), options => parse.GetValue(json)
-            ? ExportJson(options, parse.GetRequiredValue(showId), parse.GetValue(rows))
-            : ShowText(options, parse.GetRequiredValue(showId), parse.GetValue(rows), ConsoleStyle.For(parse.GetValue(color)))));
+            ? ExportJson(options, parse.GetRequiredValue(showId), parse.GetValue(rows), Console.Out)
+            : ShowText(options, parse.GetRequiredValue(showId), parse.GetValue(rows), ConsoleStyle.For(parse.GetValue(color)), Console.Out)));
 
         var exportId = new Argument<string>("id") { Description = "The session to export" };
-        var format = new Option<string>("--format") { Description = "json or text", DefaultValueFactory = _ => "json" };
-        format.AcceptOnlyFromAmong("json", "text");
-        var export = new Command("export", "The whole timeline of a session, every row included, as JSON or text") { config, exportId, format };
-        export.SetAction(parse => Run(parse.GetRequiredValue(config), options => parse.GetValue(format) == "text"
-            ? ShowText(options, parse.GetRequiredValue(exportId), int.MaxValue, new ConsoleStyle(false))
-            : ExportJson(options, parse.GetRequiredValue(exportId), int.MaxValue)));
+        var format = new Option<string>("--format") { Description = "json, text, or asciicast (an SSH terminal, for asciinema)", DefaultValueFactory = _ => "json" };
+        format.AcceptOnlyFromAmong("json", "text", "asciicast");
+        var exportChannel = new Option<uint?>("--channel") { Description = "asciicast: the channel to export (default: the first with a terminal, else the first with a command)" };
+        var input = new Option<bool>("--input") { Description = "asciicast: also what the client typed (it may hold passwords typed at a prompt)" };
+        var exportUnverified = new Option<bool>("--unverified") { Description = "asciicast: export even when the session fails verification" };
+        var outputFile = new Option<FileInfo?>("--output", "-o") { Description = "Write to this file instead of stdout" };
+        var export = new Command("export", "The whole timeline of a session, every row included, as JSON or text; or an SSH terminal as asciicast v2")
+        {
+            config, exportId, format, exportChannel, input, exportUnverified, outputFile,
+        };
+        export.Validators.Add(result =>
+        {
+            if (result.GetValue(format) != "asciicast" && (result.GetValue(exportChannel) is not null || result.GetValue(input) || result.GetValue(exportUnverified)))
+            {
+                result.AddError("--channel, --input and --unverified apply to --format asciicast only");
+            }
+        });
+        export.SetAction(parse => Run(parse.GetRequiredValue(config), options => Export(options, parse.GetRequiredValue(exportId), parse.GetValue(format)!,
+            parse.GetValue(outputFile), new AsciicastRequest(parse.GetRequiredValue(exportId), parse.GetValue(exportChannel), parse.GetValue(input), parse.GetValue(exportUnverified)))));
 
-        return new Command("sessions", "Inspect recorded sessions") { list, show, export, verify };
+        var replay = CreateReplay(config);
+
+        return new Command("sessions", "Inspect recorded sessions") { list, show, export, verify, replay };
     }
 
-    private static int Run(FileInfo configFile, Func<RecordingOptions, int> action)
+    private static Command CreateReplay(Option<FileInfo> config)
+    {
+        var id = new Argument<string>("id") { Description = "The SSH session to play" };
+        var speed = new Option<double>("--speed") { Description = "Play this many times as fast (0.5 is half speed)", DefaultValueFactory = _ => 1 };
+        speed.Validators.Add(result =>
+        {
+            if (result.GetValue(speed) is not (> 0 and < double.PositiveInfinity))
+            {
+                result.AddError("--speed must be a number above 0");
+            }
+        });
+        var from = new Option<TimeSpan?>("--from")
+        {
+            Description = "Start playing at this time of the session (seconds such as 12.5, or mm:ss, as show prints it); the output before it is written at once",
+            CustomParser = result =>
+            {
+                if (SessionTime.TryParse(result.Tokens[0].Value, out var time))
+                {
+                    return time;
+                }
+
+                result.AddError($"--from takes seconds (12.5), mm:ss or hh:mm:ss, not '{result.Tokens[0].Value}'");
+                return null;
+            },
+        };
+        var channel = new Option<uint?>("--channel") { Description = "The channel to play (default: the first with a terminal, else the first with a command)" };
+        var maxIdle = new Option<double?>("--max-idle") { Description = "No pause lasts longer than this many seconds" };
+        maxIdle.Validators.Add(result =>
+        {
+            if (result.GetValue(maxIdle) is { } seconds && seconds is not (> 0 and < double.PositiveInfinity))
+            {
+                result.AddError("--max-idle must be a number of seconds above 0");
+            }
+        });
+        var unverified = new Option<bool>("--unverified") { Description = "Play even when the session fails verification (a warning says so)" };
+        var replay = new Command("replay", "Play an SSH terminal session on stdout at its recorded pace (Ctrl-C stops)") { config, id, speed, from, channel, maxIdle, unverified };
+        replay.SetAction((parse, _) => RunAsync(parse.GetRequiredValue(config), options => Replay(options, new ReplayRequest(
+            parse.GetRequiredValue(id),
+            new ReplayPace(parse.GetValue(speed), parse.GetValue(from), parse.GetValue(maxIdle) is { } idle ? TimeSpan.FromSeconds(idle) : null),
+            parse.GetValue(channel),
+            parse.GetValue(unverified),
+            ResetTerminalOnStop: !Console.IsOutputRedirected))));
+        return replay;
+    }
+
+    /// <summary>
+    /// Ctrl-C stops the replay, not the process: Program.cs turns off System.CommandLine's own handling (for serve's
+    /// graceful stop), so the replay listens for it here.
+    /// </summary>
+    private static async Task<int> Replay(RecordingOptions options, ReplayRequest request)
+    {
+        using var stop = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            await using var stdout = Console.OpenStandardOutput();
+            return await SessionReplay.RunAsync(options, request, stdout, Console.Error, TimeProvider.System, stop.Token);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    private static int Export(RecordingOptions options, string sessionId, string format, FileInfo? outputFile, AsciicastRequest asciicast)
+    {
+        if (format == "asciicast")
+        {
+            var created = false;
+            var code = AsciicastExport.Run(options, asciicast, () =>
+            {
+                if (outputFile is null)
+                {
+                    return Console.OpenStandardOutput();
+                }
+
+                created = true;
+                return outputFile.Open(FileMode.Create, FileAccess.Write);
+            }, Console.Error);
+            if (code != 0 && created)
+            {
+                // A cast cut off by a damaged record would play as if the session had ended there.
+                outputFile!.Delete();
+            }
+
+            return code;
+        }
+
+        if (outputFile is not null && SessionCatalog.Find(options.Directory, sessionId) is null)
+        {
+            return 1;
+        }
+
+        using var file = outputFile is null ? null : new StreamWriter(outputFile.FullName);
+        var output = file ?? Console.Out;
+        return format == "text"
+            ? ShowText(options, sessionId, int.MaxValue, new ConsoleStyle(false), output)
+            : ExportJson(options, sessionId, int.MaxValue, output);
+    }
+
+    private static int Run(FileInfo configFile, Func<RecordingOptions, int> action) =>
+        LoadRecording(configFile) is { } recording ? action(recording) : 2;
+
+    private static async Task<int> RunAsync(FileInfo configFile, Func<RecordingOptions, Task<int>> action) =>
+        LoadRecording(configFile) is { } recording ? await action(recording) : 2;
+
+    /// <summary>The Recording section, or null with the configuration error on stderr.</summary>
+    private static RecordingOptions? LoadRecording(FileInfo configFile)
     {
         try
         {
@@ -63,15 +191,15 @@ public static class SessionsCommand
             if (configuration.Recording is not { } recording)
             {
                 Console.Error.WriteLine("configuration error: Recording: the configuration records no sessions");
-                return 2;
+                return null;
             }
 
-            return action(recording);
+            return recording;
         }
         catch (ConfigurationException e)
         {
             Console.Error.WriteLine($"configuration error: {e.Message}");
-            return 2;
+            return null;
         }
     }
 
@@ -100,27 +228,39 @@ public static class SessionsCommand
         return 0;
     }
 
-    private static int ShowText(RecordingOptions options, string sessionId, int rowLimit, ConsoleStyle style)
+    private static int ShowText(RecordingOptions options, string sessionId, int rowLimit, ConsoleStyle style, TextWriter output)
     {
         if (SessionCatalog.Find(options.Directory, sessionId) is not { } path)
         {
             return 1;
         }
 
-        new TimelineText(Console.Out, style).Write(new RecordingReader(path), rowLimit);
+        WarnIfAltered(options, sessionId);
+        new TimelineText(output, style).Write(new RecordingReader(path), rowLimit);
         return 0;
     }
 
-    private static int ExportJson(RecordingOptions options, string sessionId, int rowLimit)
+    /// <summary>show and the json/text exports are for investigating, damaged files included: they warn on stderr and go on.</summary>
+    private static void WarnIfAltered(RecordingOptions options, string sessionId) =>
+        SessionIntegrity.Check(options, sessionId, Console.Error, proceedAnyway: true, refusalHint: "");
+
+    private static int ExportJson(RecordingOptions options, string sessionId, int rowLimit, TextWriter output)
     {
         if (SessionCatalog.Find(options.Directory, sessionId) is not { } path)
         {
             return 1;
         }
 
+        WarnIfAltered(options, sessionId);
         var reader = new RecordingReader(path);
         var records = reader.ReadRecords().ToList();
         var seal = records.LastOrDefault(r => r.Type == RecordType.Seal)?.Seal;
+        if (SshSessions.IsSsh(reader.Metadata))
+        {
+            output.WriteLine(JsonSerializer.Serialize(SshJson(reader.Metadata, seal, records), Indented));
+            return 0;
+        }
+
         var timeline = PostgresTimeline.Build(records, rowLimit).Select(e => e.Statement is { } s
             ? (object)new
             {
@@ -133,9 +273,40 @@ public static class SessionsCommand
                 results = s.Results.Select(r => new { columns = r.Columns, rows = r.Rows, row_count = r.RowCount, outcome = r.Outcome }),
             }
             : new { at_seconds = e.At.TotalSeconds, type = "event", @event = e.EventType, fields = e.EventFields });
-        Console.WriteLine(JsonSerializer.Serialize(new { session = reader.Metadata, sealed_record = seal, timeline }, Indented));
+        output.WriteLine(JsonSerializer.Serialize(new { session = reader.Metadata, sealed_record = seal, timeline }, Indented));
         return 0;
     }
+
+    /// <summary>An SSH session: its channels (what ran, on which terminal, how it ended) and its events, with data as byte counts.</summary>
+    private static object SshJson(SessionMetadata metadata, SealInfo? seal, List<SessionRecord> records) => new
+    {
+        session = metadata,
+        sealed_record = seal,
+        channels = SshChannels.Read(records).Select(c => new
+        {
+            channel = c.Id,
+            type = c.Type,
+            opened_at_seconds = c.OpenedAt.TotalSeconds,
+            command = c.Command,
+            term = c.Term,
+            cols = c.Cols,
+            rows = c.Rows,
+            exit_status = c.ExitStatus,
+            exit_signal = c.ExitSignal,
+        }),
+        timeline = SshTimeline.Build(records).Select(e => e.Data is { } data
+            ? (object)new
+            {
+                at_seconds = e.At.TotalSeconds,
+                type = "data",
+                channel = data.Channel,
+                from = data.Direction == RecordDirection.ClientToServer ? "client" : "server",
+                stream = data.Stream switch { ChannelStream.Data => "data", ChannelStream.Stderr => "stderr", _ => "extended" },
+                bytes = data.Bytes,
+                messages = data.Messages,
+            }
+            : new { at_seconds = e.At.TotalSeconds, type = "event", @event = e.EventType, fields = e.Fields }),
+    };
 
     private static int Verify(RecordingOptions options, string? sessionId, bool all)
     {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using HoopProxy.Core.Recording;
+using HoopProxy.Host.Sessions.Ssh;
 using HoopProxy.Postgres.Recording;
 
 namespace HoopProxy.Host.Sessions;
@@ -7,6 +8,7 @@ namespace HoopProxy.Host.Sessions;
 /// <summary>
 /// <c>sessions show</c> and <c>export --format text</c>: a session as an investigator reads it — who, then each
 /// statement with its time, duration, classification, parameters and results as aligned tables, then the seal.
+/// An SSH session has its events instead, with its data summarised per channel (<see cref="SshTimelineText"/>).
 /// </summary>
 public sealed class TimelineText(TextWriter output, ConsoleStyle style)
 {
@@ -19,8 +21,28 @@ public sealed class TimelineText(TextWriter output, ConsoleStyle style)
     {
         var records = reader.ReadRecords().ToList();
         var m = reader.Metadata;
+        var ssh = SshSessions.IsSsh(m);
+        // An SSH login's credential is a key fingerprint, worth seeing at once; a PostgreSQL one is an internal id.
+        var credential = ssh && m.AuthenticationMethod is not null ? $" ({m.AuthenticationMethod}{(m.CredentialId is null ? "" : " " + m.CredentialId)})" : "";
         output.WriteLine(style.Bold($"session {m.SessionId}") +
-            $": {m.Identity ?? "(not authenticated)"} → {m.Target} as {m.UpstreamAccount ?? "-"} from {m.ClientAddress}:{m.ClientPort}, {m.Protocol}, started {m.StartedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss.fff} UTC");
+            $": {m.Identity ?? "(not authenticated)"} → {m.Target} as {m.UpstreamAccount ?? "-"} from {m.ClientAddress}:{m.ClientPort}, {m.Protocol}{credential}, started {m.StartedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss.fff} UTC");
+        if (ssh)
+        {
+            new SshTimelineText(output, style).Write(records);
+        }
+        else
+        {
+            WritePostgres(records, rowLimit);
+        }
+
+        var seal = records.LastOrDefault(r => r.Type == RecordType.Seal)?.Seal;
+        output.WriteLine(seal is null
+            ? style.Yellow("(not sealed: the session is open, or was interrupted and not yet recovered)")
+            : style.Dim($"sealed: {seal.RecordCount} records, ended {seal.LastTimestamp.UtcDateTime:yyyy-MM-dd HH:mm:ss.fff} UTC: {seal.EndReason}"));
+    }
+
+    private void WritePostgres(List<SessionRecord> records, int rowLimit)
+    {
         foreach (var entry in PostgresTimeline.Build(records, rowLimit))
         {
             var at = style.Dim(string.Create(CultureInfo.InvariantCulture, $"+{entry.At.TotalSeconds,8:0.000}s"));
@@ -34,11 +56,6 @@ public sealed class TimelineText(TextWriter output, ConsoleStyle style)
                 output.WriteLine($"{at}  {(entry.EventType is "policy" or "cancel" ? style.Yellow(line) : style.Dim(line))}");
             }
         }
-
-        var seal = records.LastOrDefault(r => r.Type == RecordType.Seal)?.Seal;
-        output.WriteLine(seal is null
-            ? style.Yellow("(not sealed: the session is open, or was interrupted and not yet recovered)")
-            : style.Dim($"sealed: {seal.RecordCount} records, ended {seal.LastTimestamp.UtcDateTime:yyyy-MM-dd HH:mm:ss.fff} UTC: {seal.EndReason}"));
     }
 
     private void WriteStatement(string at, TimelineStatement statement)

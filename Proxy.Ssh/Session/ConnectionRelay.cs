@@ -198,7 +198,7 @@ public sealed class ConnectionRelay
         }
 
         var left = fromClient ? Interlocked.Add(ref channel.ClientMaySend, -length) : Interlocked.Add(ref channel.TargetMaySend, -length);
-        if (left < 0 || length > (fromClient ? channel.TargetMaxPacket : channel.ClientMaxPacket))
+        if (left < 0 || length > (fromClient ? channel.MaxPacketToTarget : channel.MaxPacketToClient))
         {
             throw new SshProtocolException(SshDisconnectReason.ProtocolError,
                 $"channel {channel.Id}: {length} bytes of data exceed the window or the maximum packet size the peer was given");
@@ -347,7 +347,7 @@ public sealed class ConnectionRelay
                 {
                     channel = new RelayedChannel(_nextChannel++, open.ChannelType, open.SenderChannel)
                     {
-                        TargetMaxPacket = open.MaximumPacketSize,
+                        MaxPacketToClient = open.MaximumPacketSize,
                         TargetMaySend = open.InitialWindowSize,
                     };
                     _channels.Add(channel.Id, channel);
@@ -357,7 +357,8 @@ public sealed class ConnectionRelay
 
         if (channel is null)
         {
-            await _record.EventAsync("channel-refused", new JsonObject { ["type"] = open.ChannelType, ["from"] = Side(fromClient), ["reason"] = refusal },
+            await _record.EventAsync("channel-refused",
+                new JsonObject { ["type"] = open.ChannelType, ["from"] = Side(fromClient), ["refused_by"] = "proxy", ["reason"] = refusal },
                 cancellationToken);
             var reason = refusal!.StartsWith("too many", StringComparison.Ordinal) ? ChannelOpenFailureReason.ResourceShortage
                 : ChannelOpenFailureReason.AdministrativelyProhibited;
@@ -390,7 +391,7 @@ public sealed class ConnectionRelay
         }
 
         channel.TargetId = confirmation.SenderChannel;
-        channel.ClientMaxPacket = confirmation.MaximumPacketSize;
+        channel.MaxPacketToTarget = confirmation.MaximumPacketSize;
         Interlocked.Exchange(ref channel.ClientMaySend, confirmation.InitialWindowSize);
         channel.Confirmed = true;
         var forward = new ChannelOpenConfirmation(channel.ClientId, channel.Id, confirmation.InitialWindowSize, confirmation.MaximumPacketSize,
@@ -414,7 +415,7 @@ public sealed class ConnectionRelay
 
         await _record.EventAsync("channel-refused", new JsonObject
         {
-            ["channel"] = channel.Id, ["type"] = channel.Type, ["from"] = "target", ["reason"] = failure.Description,
+            ["channel"] = channel.Id, ["type"] = channel.Type, ["from"] = "client", ["refused_by"] = "target", ["reason"] = failure.Description,
         }, cancellationToken);
         await _client.SendAsync(MessageBytes.Of((failure with { RecipientChannel = channel.ClientId }).WriteTo), cancellationToken);
     }

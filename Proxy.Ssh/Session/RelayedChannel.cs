@@ -28,9 +28,11 @@ internal sealed class RelayedChannel(uint id, string type, uint clientId)
     /// <summary>Bytes the target may still send (the client's window as relayed to it).</summary>
     public long TargetMaySend;
 
-    public uint ClientMaxPacket { get; set; }
+    /// <summary>The largest data the target accepts per message (from its confirmation): what the client may send.</summary>
+    public uint MaxPacketToTarget { get; set; }
 
-    public uint TargetMaxPacket { get; set; }
+    /// <summary>The largest data the client accepts per message (from its open): what the target may send.</summary>
+    public uint MaxPacketToClient { get; set; }
 
     public bool ClientSentEof { get; set; }
 

@@ -272,7 +272,13 @@ public static class KeyExchangeHandshake
                 throw SshDisconnectedException.From(payload);
             }
 
-            if (strictFirst || payload[0] is not ((byte)SshMessageNumber.Ignore or (byte)SshMessageNumber.Debug))
+            if (strictFirst)
+            {
+                throw new SshProtocolException(SshDisconnectReason.ProtocolError,
+                    $"strict key exchange: expected {expected} during the first key exchange, got message {payload[0]}");
+            }
+
+            if (payload[0] is not ((byte)SshMessageNumber.Ignore or (byte)SshMessageNumber.Debug))
             {
                 throw new SshProtocolException(SshDisconnectReason.ProtocolError, $"expected {expected} during the key exchange, got message {payload[0]}");
             }

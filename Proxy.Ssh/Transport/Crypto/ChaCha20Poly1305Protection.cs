@@ -13,6 +13,9 @@ internal sealed class ChaCha20Poly1305Protection : PacketProtection
 {
     public const int KeySize = 2 * OpenSshChaCha20.KeySize;
 
+    // Block 0 of K_1 gives the Poly1305 key; the payload is encrypted from block 1.
+    private const ulong PayloadFirstBlock = 1;
+
     private readonly OpenSshChaCha20 _payloadCipher;
     private readonly OpenSshChaCha20 _lengthCipher;
 
@@ -31,8 +34,7 @@ internal sealed class ChaCha20Poly1305Protection : PacketProtection
     private protected override uint DecryptPacketLength(uint sequenceNumber, ReadOnlySpan<byte> head)
     {
         Span<byte> length = stackalloc byte[LengthFieldSize];
-        _lengthCipher.StartPacket(sequenceNumber);
-        _lengthCipher.Apply(head, length);
+        _lengthCipher.Apply(sequenceNumber, 0, head, length);
         return BinaryPrimitives.ReadUInt32BigEndian(length);
     }
 
@@ -40,7 +42,7 @@ internal sealed class ChaCha20Poly1305Protection : PacketProtection
     {
         Span<byte> polyKey = stackalloc byte[Poly1305.KeySize];
         Span<byte> expected = stackalloc byte[Poly1305.TagSize];
-        StartPayload(sequenceNumber, polyKey);
+        DerivePolyKey(sequenceNumber, polyKey);
         Poly1305.ComputeTag(polyKey, packet, expected);
         CryptographicOperations.ZeroMemory(polyKey);
         if (!CryptographicOperations.FixedTimeEquals(expected, tag))
@@ -48,38 +50,32 @@ internal sealed class ChaCha20Poly1305Protection : PacketProtection
             return false;
         }
 
-        _lengthCipher.StartPacket(sequenceNumber);
-        _lengthCipher.Apply(packet[..LengthFieldSize], plaintext[..LengthFieldSize]);
-        _payloadCipher.Apply(packet[LengthFieldSize..], plaintext[LengthFieldSize..]);
+        _lengthCipher.Apply(sequenceNumber, 0, packet[..LengthFieldSize], plaintext[..LengthFieldSize]);
+        _payloadCipher.Apply(sequenceNumber, PayloadFirstBlock, packet[LengthFieldSize..], plaintext[LengthFieldSize..]);
         return true;
     }
 
     private protected override void SealCore(uint sequenceNumber, Span<byte> packet, Span<byte> tag)
     {
-        _lengthCipher.StartPacket(sequenceNumber);
-        _lengthCipher.Apply(packet[..LengthFieldSize], packet[..LengthFieldSize]);
+        _lengthCipher.Apply(sequenceNumber, 0, packet[..LengthFieldSize], packet[..LengthFieldSize]);
 
         Span<byte> polyKey = stackalloc byte[Poly1305.KeySize];
-        StartPayload(sequenceNumber, polyKey);
-        _payloadCipher.Apply(packet[LengthFieldSize..], packet[LengthFieldSize..]);
+        DerivePolyKey(sequenceNumber, polyKey);
+        _payloadCipher.Apply(sequenceNumber, PayloadFirstBlock, packet[LengthFieldSize..], packet[LengthFieldSize..]);
         Poly1305.ComputeTag(polyKey, packet, tag);
         CryptographicOperations.ZeroMemory(polyKey);
     }
 
-    /// <summary>Takes K_1's block 0 for this packet (its first 32 bytes are the Poly1305 key), leaving K_1 at block 1 for the payload.</summary>
-    private void StartPayload(uint sequenceNumber, Span<byte> polyKey)
+    /// <summary>The Poly1305 key: the first 32 bytes of K_1's block 0 for this packet (the payload starts at block 1).</summary>
+    private void DerivePolyKey(uint sequenceNumber, Span<byte> polyKey)
     {
-        Span<byte> block0 = stackalloc byte[64];
-        block0.Clear();
-        _payloadCipher.StartPacket(sequenceNumber);
-        _payloadCipher.Apply(block0, block0);
-        block0[..Poly1305.KeySize].CopyTo(polyKey);
-        CryptographicOperations.ZeroMemory(block0);
+        polyKey.Clear();
+        _payloadCipher.Apply(sequenceNumber, 0, polyKey, polyKey);
     }
 
     protected override void DisposeKeys()
     {
-        _payloadCipher.Wipe();
-        _lengthCipher.Wipe();
+        _payloadCipher.Dispose();
+        _lengthCipher.Dispose();
     }
 }

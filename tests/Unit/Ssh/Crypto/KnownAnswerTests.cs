@@ -29,15 +29,13 @@ public sealed class KnownAnswerTests
     [Test]
     public void The_chacha20_engine_produces_rfc_8439_blocks_for_the_sequence_number_nonce()
     {
-        var chacha = new OpenSshChaCha20(new byte[32]);
+        using var chacha = new OpenSshChaCha20(new byte[32]);
         var keystream = new byte[128];
-        chacha.StartPacket(0);
-        chacha.Apply(keystream, keystream);
+        chacha.Apply(0, 0, keystream, keystream);
         Assert.That(Convert.ToHexStringLower(keystream), Is.EqualTo(ZeroKeyBlock0 + ZeroKeyBlock1));
 
         var block = new byte[64];
-        chacha.StartPacket(2);
-        chacha.Apply(block, block);
+        chacha.Apply(2, 0, block, block);
         Assert.That(Convert.ToHexStringLower(block), Is.EqualTo(ZeroKeySequence2Block0));
     }
 
