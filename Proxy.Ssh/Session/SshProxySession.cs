@@ -26,6 +26,7 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
     public async Task RunAsync()
     {
         var pipe = new SocketStreamPipe(connection.Socket);
+        var handshakeStream = new SshPacketStream(pipe);
         SshTransport? client = null;
         SshTransport? target = null;
         var endReason = "ended";
@@ -35,7 +36,7 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
             login.CancelAfter(context.Options.LoginTimeout);
             try
             {
-                client = await SshTransport.AcceptAsync(pipe, context.Preferences, context.HostKey, context.Rekey, login.Token);
+                client = await SshTransport.AcceptAsync(handshakeStream, pipe, context.Preferences, context.HostKey, context.Rekey, login.Token);
                 await context.Authenticator.AuthenticateAsync(client, RememberAttemptAsync, async accepted =>
                 {
                     _login = accepted;
@@ -80,7 +81,7 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
             }
             else
             {
-                await TryDisconnectBeforeKeysAsync(pipe, e);
+                await TryDisconnectDuringHandshakeAsync(handshakeStream, e);
             }
         }
         catch (SshDisconnectedException e)
@@ -114,6 +115,7 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
             }
             else
             {
+                handshakeStream.Dispose();
                 await pipe.DisposeAsync();
             }
 
@@ -132,32 +134,43 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>The proxy's own connection to the target: TCP, key exchange with the pinned host key, login.</summary>
+    /// <summary>
+    /// The proxy's own connection to the target: TCP, key exchange with the pinned host key, login — all within the
+    /// target's <c>ConnectTimeout</c>. Whatever fails, the connection to the target is closed and the attempt recorded.
+    /// </summary>
     private async Task<SshTransport> ConnectTargetAsync(SshClientLogin login, CancellationToken cancellationToken)
     {
         var target = login.Target;
         var upstream = new JsonObject { ["target"] = target.Name, ["host"] = target.Host, ["port"] = target.Port, ["account"] = target.Username };
         SshPublicKey? offered = null;
+        SocketStreamPipe? pipe = null;
         SshTransport? transport = null;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(target.ConnectTimeout);
         try
         {
-            var socket = await ConnectSocketAsync(target, cancellationToken);
-            transport = await SshTransport.ConnectAsync(new SocketStreamPipe(socket), context.TargetPreferences, key =>
+            pipe = new SocketStreamPipe(await ConnectSocketAsync(target, deadline.Token));
+            transport = await SshTransport.ConnectAsync(pipe, context.TargetPreferences, key =>
             {
                 offered = key;
                 return key.Fingerprint == target.HostKeyFingerprint;
-            }, context.Rekey, cancellationToken);
+            }, context.Rekey, deadline.Token);
             upstream["host_key"] = transport.ServerHostKey.Fingerprint;
-            await SshTargetLogin.LoginAsync(transport, target, context.TargetKeys.GetValueOrDefault(target.Name), cancellationToken);
+            await SshTargetLogin.LoginAsync(transport, target, context.TargetKeys.GetValueOrDefault(target.Name), deadline.Token);
             upstream["outcome"] = "success";
             await _record.EventAsync("upstream", upstream, cancellationToken);
             return transport;
         }
-        catch (Exception e) when (e is SshProtocolException or SshDisconnectedException or SshTargetLoginException or SocketException or IOException)
+        catch (Exception e) when (e is SshProtocolException or SshDisconnectedException or SshTargetLoginException or SocketException or IOException
+            or OperationCanceledException)
         {
             if (transport is not null)
             {
                 await transport.DisposeAsync();
+            }
+            else if (pipe is not null)
+            {
+                await pipe.DisposeAsync();
             }
 
             var message = e switch
@@ -165,6 +178,9 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
                 SshProtocolException { Reason: SshDisconnectReason.HostKeyNotVerifiable } =>
                     $"the host key of target \"{target.Name}\" ({offered?.Fingerprint}) is not the pinned {target.HostKeyFingerprint}; the proxy refuses to log in",
                 SshTargetLoginException => $"target \"{target.Name}\" refused the proxy's login: {e.Message}",
+                OperationCanceledException when !cancellationToken.IsCancellationRequested =>
+                    $"target \"{target.Name}\" ({target.Host}:{target.Port}) did not complete an SSH login within {target.ConnectTimeout.TotalSeconds:0} s",
+                OperationCanceledException => $"the login ended while connecting to target \"{target.Name}\"",
                 _ => $"could not reach target \"{target.Name}\" ({target.Host}:{target.Port}): {e.Message}",
             };
             upstream["outcome"] = "failure";
@@ -174,8 +190,13 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
                 upstream["host_key"] = offered.Fingerprint;
             }
 
-            await _record.EventAsync("upstream", upstream, cancellationToken);
+            await _record.EventAsync("upstream", upstream, CancellationToken.None);
             LogUpstreamFailed(logger, connection.Id, target.Name, message);
+            if (e is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+
             throw new SshProtocolException(SshDisconnectReason.ByApplication, message, e);
         }
     }
@@ -285,12 +306,14 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
         }
     }
 
-    /// <summary>Before keys exist a DISCONNECT goes in the clear (RFC 4253 §11.1), e.g. after garbage instead of a version.</summary>
-    private static async Task TryDisconnectBeforeKeysAsync(SocketStreamPipe pipe, SshProtocolException e)
+    /// <summary>
+    /// A DISCONNECT from the handshake's own packet stream: in the clear before our NEWKEYS (RFC 4253 §11.1 allows it, e.g.
+    /// after garbage instead of a version), under the new keys after it (§7.3), as the client then expects.
+    /// </summary>
+    private static async Task TryDisconnectDuringHandshakeAsync(SshPacketStream stream, SshProtocolException e)
     {
         try
         {
-            using var stream = new SshPacketStream(pipe);
             stream.WritePayload(Transport.Messages.MessageBytes.Of(new Transport.Messages.Disconnect(e.Reason, e.Message).WriteTo));
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
             await stream.FlushAsync(timeout.Token);

@@ -104,14 +104,25 @@ public sealed class SshTransport : IAsyncDisposable
         var stream = new SshPacketStream(pipe);
         try
         {
-            var handshake = await KeyExchangeHandshake.RunServerAsync(stream, preferences, hostKey, cancellationToken);
-            return new SshTransport(stream, pipe, isClient: false, preferences, handshake, hostKey, acceptHostKey: null, rekey);
+            return await AcceptAsync(stream, pipe, preferences, hostKey, rekey, cancellationToken);
         }
         catch
         {
             stream.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The server role on a packet stream the caller keeps when the handshake fails: its DISCONNECT must go out under
+    /// whatever keys the stream sends with at that moment (in the clear before our NEWKEYS, encrypted after it).
+    /// </summary>
+    public static async Task<SshTransport> AcceptAsync(SshPacketStream stream, IDuplexPipe pipe, TransportPreferences preferences, SshPrivateKey hostKey,
+        RekeyLimits rekey, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var handshake = await KeyExchangeHandshake.RunServerAsync(stream, preferences, hostKey, cancellationToken);
+        return new SshTransport(stream, pipe, isClient: false, preferences, handshake, hostKey, acceptHostKey: null, rekey);
     }
 
     /// <summary>
