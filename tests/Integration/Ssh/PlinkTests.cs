@@ -10,42 +10,29 @@ namespace HoopProxy.Tests.Integration.Ssh;
 /// SHA256 fingerprint (<c>-hostkey</c>): a command with its output and exit status, and a shell on a pty fed from stdin.
 /// </summary>
 [TestFixture]
-public sealed class PlinkTests
+public sealed class PlinkTests : SshProxyFixture
 {
     private const string Plink = "/usr/bin/plink";
 
-    private LocalSshd _sshd = null!;
-    private SshProxyInstance _proxy = null!;
-
     [OneTimeSetUp]
-    public async Task StartAsync()
+    public void RequirePlink()
     {
         if (!File.Exists(Plink))
         {
             throw new InvalidOperationException($"{Plink} is missing: apt-get install putty-tools (scripts/install-deps.sh should)");
         }
-
-        _sshd = await LocalSshd.StartAsync();
-        _proxy = await SshProxyInstance.StartAsync(_sshd);
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await _proxy.DisposeAsync();
-        await _sshd.DisposeAsync();
     }
 
     private List<string> Arguments(string hostKey) =>
     [
-        "-batch", "-ssh", "-P", _proxy.Port.ToString(CultureInfo.InvariantCulture), "-l", SshProxyInstance.UserName,
+        "-batch", "-ssh", "-P", Proxy.Port.ToString(CultureInfo.InvariantCulture), "-l", SshProxyInstance.UserName,
         "-pw", SshProxyInstance.UserPassword, "-hostkey", hostKey,
     ];
 
     [Test]
     public async Task A_command_with_its_output_and_exit_status()
     {
-        var plink = await ExternalProcess.RunAsync(Plink, [.. Arguments(_proxy.HostKeyFingerprint), "127.0.0.1", "echo hi; echo err >&2; exit 3"],
+        var plink = await ExternalProcess.RunAsync(Plink, [.. Arguments(Proxy.HostKeyFingerprint), "127.0.0.1", "echo hi; echo err >&2; exit 3"],
             standardInput: "", timeout: TimeSpan.FromSeconds(60));
         Assert.That(plink.ExitCode, Is.EqualTo(3), plink.StandardError);
         Assert.That(plink.StandardOutput.Trim(), Is.EqualTo("hi"));
@@ -66,7 +53,7 @@ public sealed class PlinkTests
     [Test]
     public async Task A_shell_on_a_pty_reads_its_commands_from_stdin()
     {
-        var plink = await ExternalProcess.RunAsync(Plink, [.. Arguments(_proxy.HostKeyFingerprint), "-t", "127.0.0.1"],
+        var plink = await ExternalProcess.RunAsync(Plink, [.. Arguments(Proxy.HostKeyFingerprint), "-t", "127.0.0.1"],
             standardInput: "echo shell-$((1+1))-ok\nexit\n", timeout: TimeSpan.FromSeconds(60));
         Assert.That(plink.ExitCode, Is.Zero, plink.Combined);
         // The typed text has "$((1+1))": "shell-2-ok" is the shell's output.
@@ -82,7 +69,7 @@ public sealed class PlinkTests
         {
             var input = Path.Combine(folder.FullName, "up.bin");
             var expected = SshBulkTransferTests.WriteRandomFile(input, 16 << 20);
-            var arguments = ShellQuoting.Join([Plink, .. Arguments(_proxy.HostKeyFingerprint), "127.0.0.1"]);
+            var arguments = ShellQuoting.Join([Plink, .. Arguments(Proxy.HostKeyFingerprint), "127.0.0.1"]);
             var up = await ExternalProcess.RunAsync("bash", ["-c", $"set -o pipefail; {arguments} 'sha256sum' < {ShellQuoting.Quote(input)}"],
                 timeout: TimeSpan.FromMinutes(2));
             Assert.That(up.ExitCode, Is.Zero, up.StandardError);
@@ -109,7 +96,7 @@ public sealed class PlinkTests
         {
             var input = Path.Combine(folder.FullName, "up.bin");
             var expected = SshBulkTransferTests.WriteRandomFile(input, 4 << 20);
-            var arguments = ShellQuoting.Join([Plink, .. Arguments(_proxy.HostKeyFingerprint), "127.0.0.1"]);
+            var arguments = ShellQuoting.Join([Plink, .. Arguments(Proxy.HostKeyFingerprint), "127.0.0.1"]);
             var up = await ExternalProcess.RunAsync("bash", ["-c", $"set -o pipefail; {arguments} 'sleep 1; sha256sum' < {ShellQuoting.Quote(input)}"],
                 timeout: TimeSpan.FromMinutes(2));
             Assert.That(up.ExitCode, Is.Zero, up.StandardError);

@@ -13,7 +13,7 @@ namespace HoopProxy.Tests.Integration.Ssh;
 /// against <c>ssh -Q</c> first.
 /// </summary>
 [TestFixture]
-public sealed class SshAlgorithmTests
+public sealed class SshAlgorithmTests : SshProxyFixture
 {
     private static readonly string[] KeyExchanges =
         ["curve25519-sha256", "curve25519-sha256@libssh.org", "sntrup761x25519-sha512@openssh.com", "sntrup761x25519-sha512", "ecdh-sha2-nistp256"];
@@ -24,23 +24,17 @@ public sealed class SshAlgorithmTests
 
     private static readonly string[] Macs = ["hmac-sha2-256", "hmac-sha2-512", "hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com"];
 
-    private LocalSshd _sshd = null!;
-    private SshProxyInstance _proxy = null!;
     private DirectoryInfo _folder = null!;
 
     [OneTimeSetUp]
-    public async Task StartAsync()
+    public void CreateFolders()
     {
-        _sshd = await LocalSshd.StartAsync();
-        _proxy = await SshProxyInstance.StartAsync(_sshd);
         _folder = Directory.CreateTempSubdirectory("hoopproxy-ssh-algorithms-");
     }
 
     [OneTimeTearDown]
-    public async Task StopAsync()
+    public void DeleteFolders()
     {
-        await _proxy.DisposeAsync();
-        await _sshd.DisposeAsync();
         _folder.Delete(recursive: true);
     }
 
@@ -60,7 +54,7 @@ public sealed class SshAlgorithmTests
     /// <summary>Runs a command through the proxy at LogLevel DEBUG1 with <paramref name="forced"/> options; checks it ran.</summary>
     private async Task<string> RunVerboseAsync(params string[] forced)
     {
-        var ssh = await ExternalProcess.RunAsync("ssh", [.. _proxy.SshOptionsWithLogLevel("DEBUG1"), .. forced,
+        var ssh = await ExternalProcess.RunAsync("ssh", [.. Proxy.SshOptionsWithLogLevel("DEBUG1"), .. forced,
             $"{SshProxyInstance.UserName}@127.0.0.1", "echo through-$((40+2))"], timeout: TimeSpan.FromSeconds(60));
         Assert.That(ssh.ExitCode, Is.Zero, ssh.StandardError);
         Assert.That(ssh.StandardOutput.Trim(), Is.EqualTo("through-42"));
@@ -82,14 +76,14 @@ public sealed class SshAlgorithmTests
         Assert.That(await QueryAsync("HostKeyAlgorithms"), Does.Contain("ssh-ed25519"));
         var log = await RunVerboseAsync("-o", "HostKeyAlgorithms=ssh-ed25519");
         Assert.That(log, Does.Contain("kex: host key algorithm: ssh-ed25519"));
-        Assert.That(log, Does.Contain($"Server host key: ssh-ed25519 {_proxy.HostKeyFingerprint}"));
+        Assert.That(log, Does.Contain($"Server host key: ssh-ed25519 {Proxy.HostKeyFingerprint}"));
     }
 
     [Test]
     public async Task A_host_key_algorithm_the_proxy_has_no_key_for_is_refused_at_key_exchange()
     {
         // The counterpart of the test above: forcing a type the proxy has no key of fails, so the assertion there means something.
-        var ssh = await ExternalProcess.RunAsync("ssh", [.. _proxy.SshOptionsWithLogLevel("INFO"), "-o", "HostKeyAlgorithms=ecdsa-sha2-nistp256",
+        var ssh = await ExternalProcess.RunAsync("ssh", [.. Proxy.SshOptionsWithLogLevel("INFO"), "-o", "HostKeyAlgorithms=ecdsa-sha2-nistp256",
             $"{SshProxyInstance.UserName}@127.0.0.1", "true"], timeout: TimeSpan.FromSeconds(60));
         Assert.That(ssh.ExitCode, Is.EqualTo(255));
         Assert.That(ssh.StandardError, Does.Contain("no matching host key type found"));
@@ -109,7 +103,7 @@ public sealed class SshAlgorithmTests
         // A megabyte up and back (packets of every size up to the maximum), not just a line: both directions' protection works.
         var input = Path.Combine(_folder.FullName, $"{cipher}-{mac}.bin");
         var expected = SshBulkTransferTests.WriteRandomFile(input, 1 << 20);
-        var arguments = _proxy.SshArguments(forced, "cat", _proxy.SshOptionsWithLogLevel("DEBUG1"));
+        var arguments = Proxy.SshArguments(forced, "cat", Proxy.SshOptionsWithLogLevel("DEBUG1"));
         var result = await ExternalProcess.RunAsync("bash", ["-c", $"set -o pipefail; {ShellQuoting.Join(arguments)} < {ShellQuoting.Quote(input)} | sha256sum"],
             timeout: TimeSpan.FromSeconds(60));
         File.Delete(input);

@@ -21,27 +21,21 @@ namespace HoopProxy.Tests.Integration.Ssh;
 /// the pinned one or a key the target does not accept — each with the text the client reads.
 /// </summary>
 [TestFixture]
-public sealed class SshAuthenticationTests
+public sealed class SshAuthenticationTests : SshProxyFixture
 {
     private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(15);
-    private LocalSshd _sshd = null!;
-    private SshProxyInstance _proxy = null!;
     private string _keys = null!;
 
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        _sshd = await LocalSshd.StartAsync();
-        _proxy = await SshProxyInstance.StartAsync(_sshd);
         _keys = Directory.CreateTempSubdirectory("hoopproxy-sshauth-").FullName;
         await ExternalProcess.RunCheckedAsync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "nobody's key", "-f", OtherKeyFile]);
     }
 
     [OneTimeTearDown]
-    public async Task StopAsync()
+    public void DeleteFolders()
     {
-        await _proxy.DisposeAsync();
-        await _sshd.DisposeAsync();
         Directory.Delete(_keys, recursive: true);
     }
 
@@ -78,25 +72,25 @@ public sealed class SshAuthenticationTests
     [Test]
     public async Task Plink_with_alices_password_runs_the_command_on_the_target()
     {
-        var plink = await PlinkAsync(_proxy, SshProxyInstance.UserName, SshProxyInstance.UserPassword, "echo $SSH_CONNECTION");
-        Assert.That(ServerPortOf(plink), Is.EqualTo(_sshd.Port));
-        await AssertNoSessionLeftAsync(_proxy);
+        var plink = await PlinkAsync(Proxy, SshProxyInstance.UserName, SshProxyInstance.UserPassword, "echo $SSH_CONNECTION");
+        Assert.That(ServerPortOf(plink), Is.EqualTo(Sshd.Port));
+        await AssertNoSessionLeftAsync(Proxy);
     }
 
     [Test]
     public async Task Plink_with_a_wrong_password_is_denied()
     {
-        var plink = await PlinkAsync(_proxy, SshProxyInstance.UserName, "not-alice-pw", "echo should-not-run");
+        var plink = await PlinkAsync(Proxy, SshProxyInstance.UserName, "not-alice-pw", "echo should-not-run");
         Assert.That(plink.ExitCode, Is.Not.Zero);
         Assert.That(plink.StandardError, Does.Contain("Access denied").And.Contain("Configured password was not accepted"));
         Assert.That(plink.StandardOutput, Does.Not.Contain("should-not-run"));
-        await AssertNoSessionLeftAsync(_proxy);
+        await AssertNoSessionLeftAsync(Proxy);
     }
 
     [Test]
     public async Task A_wrong_password_gets_a_failure_naming_both_methods_and_the_right_one_then_succeeds()
     {
-        await using (var client = await RawSshClient.ConnectAsync(_proxy.Port, _proxy.HostKeyFingerprint))
+        await using (var client = await RawSshClient.ConnectAsync(Proxy.Port, Proxy.HostKeyFingerprint))
         {
             await client.RequestUserAuthServiceAsync();
             var failure = await client.AuthenticateAsync(SshProxyInstance.UserName, new PasswordAuthMethod("not-alice-pw"));
@@ -107,7 +101,7 @@ public sealed class SshAuthenticationTests
             Assert.That(success[0], Is.EqualTo((byte)SshMessageNumber.UserAuthSuccess));
         }
 
-        await AssertNoSessionLeftAsync(_proxy);
+        await AssertNoSessionLeftAsync(Proxy);
     }
 
     // ---- keys and unknown users --------------------------------------------------------------------------------
@@ -115,14 +109,14 @@ public sealed class SshAuthenticationTests
     [Test]
     public async Task An_unknown_key_is_refused_and_alices_key_is_accepted()
     {
-        var refused = await SshAsync(_proxy, SshProxyInstance.UserName, "echo should-not-run", OtherKeyFile);
+        var refused = await SshAsync(Proxy, SshProxyInstance.UserName, "echo should-not-run", OtherKeyFile);
         Assert.That(refused.ExitCode, Is.EqualTo(255));
         Assert.That(refused.StandardError, Does.Contain("Permission denied (publickey,password)"));
         Assert.That(refused.StandardOutput, Does.Not.Contain("should-not-run"));
 
-        var accepted = await SshAsync(_proxy, SshProxyInstance.UserName, "echo $SSH_CONNECTION");
-        Assert.That(ServerPortOf(accepted), Is.EqualTo(_sshd.Port));
-        await AssertNoSessionLeftAsync(_proxy);
+        var accepted = await SshAsync(Proxy, SshProxyInstance.UserName, "echo $SSH_CONNECTION");
+        Assert.That(ServerPortOf(accepted), Is.EqualTo(Sshd.Port));
+        await AssertNoSessionLeftAsync(Proxy);
     }
 
     [Test]
@@ -130,16 +124,16 @@ public sealed class SshAuthenticationTests
     {
         // Our client: the same bytes for alice's wrong password as for any password of a user that does not exist, and
         // no PK_OK for alice's own key offered under a name that does not exist (it gets one as alice).
-        var aliceKey = SshPrivateKeyFile.Load(_proxy.ClientKeyFile).PublicKey;
+        var aliceKey = SshPrivateKeyFile.Load(Proxy.ClientKeyFile).PublicKey;
         var query = new PublicKeyAuthMethod(aliceKey.KeyType, aliceKey.Blob);
-        await using (var client = await RawSshClient.ConnectAsync(_proxy.Port, _proxy.HostKeyFingerprint))
+        await using (var client = await RawSshClient.ConnectAsync(Proxy.Port, Proxy.HostKeyFingerprint))
         {
             await client.RequestUserAuthServiceAsync();
             var wrongPassword = await client.AuthenticateAsync(SshProxyInstance.UserName, new PasswordAuthMethod("not-alice-pw"));
             var keyOk = await client.AuthenticateAsync(SshProxyInstance.UserName, query);
             Assert.That(keyOk[0], Is.EqualTo((byte)SshMessageNumber.UserAuthPublicKeyOk), "alice's key is alice's");
 
-            await using var stranger = await RawSshClient.ConnectAsync(_proxy.Port, _proxy.HostKeyFingerprint);
+            await using var stranger = await RawSshClient.ConnectAsync(Proxy.Port, Proxy.HostKeyFingerprint);
             await stranger.RequestUserAuthServiceAsync();
             var unknownPassword = await stranger.AuthenticateAsync("mallory", new PasswordAuthMethod("not-alice-pw"));
             var unknownKey = await stranger.AuthenticateAsync("mallory", query);
@@ -148,12 +142,12 @@ public sealed class SshAuthenticationTests
         }
 
         // OpenSSH: a wrong key for alice and alice's key for mallory read the same, but for the name each one typed.
-        var wrongKey = await SshAsync(_proxy, SshProxyInstance.UserName, "true", OtherKeyFile);
-        var unknownUser = await SshAsync(_proxy, "mallory", "true");
+        var wrongKey = await SshAsync(Proxy, SshProxyInstance.UserName, "true", OtherKeyFile);
+        var unknownUser = await SshAsync(Proxy, "mallory", "true");
         Assert.That((wrongKey.ExitCode, unknownUser.ExitCode), Is.EqualTo((255, 255)));
         Assert.That(unknownUser.StandardError.Replace("mallory@", "alice@", StringComparison.Ordinal), Is.EqualTo(wrongKey.StandardError));
         Assert.That(unknownUser.StandardError, Does.Contain("Permission denied (publickey,password)"));
-        await AssertNoSessionLeftAsync(_proxy);
+        await AssertNoSessionLeftAsync(Proxy);
     }
 
     // ---- limits ------------------------------------------------------------------------------------------------
@@ -161,7 +155,7 @@ public sealed class SshAuthenticationTests
     [Test]
     public async Task After_MaxAuthAttempts_failures_the_client_is_disconnected_and_none_does_not_count()
     {
-        await using var proxy = await SshProxyInstance.StartAsync(_sshd, options => options with { MaxAuthAttempts = 2 });
+        await using var proxy = await SshProxyInstance.StartAsync(Sshd, options => options with { MaxAuthAttempts = 2 });
         await using (var client = await RawSshClient.ConnectAsync(proxy.Port, proxy.HostKeyFingerprint))
         {
             await client.RequestUserAuthServiceAsync();
@@ -191,14 +185,14 @@ public sealed class SshAuthenticationTests
         Assert.That(ssh.StandardError, Does.Contain("too many authentication failures"));
 
         var good = await SshAsync(proxy, SshProxyInstance.UserName, "echo $SSH_CONNECTION");
-        Assert.That(ServerPortOf(good), Is.EqualTo(_sshd.Port));
+        Assert.That(ServerPortOf(good), Is.EqualTo(Sshd.Port));
         await AssertNoSessionLeftAsync(proxy);
     }
 
     [Test]
     public async Task A_client_that_only_sends_its_version_is_disconnected_at_the_login_timeout()
     {
-        await using var proxy = await SshProxyInstance.StartAsync(_sshd, options => options with { LoginTimeout = TimeSpan.FromSeconds(2) });
+        await using var proxy = await SshProxyInstance.StartAsync(Sshd, options => options with { LoginTimeout = TimeSpan.FromSeconds(2) });
         await using (var raw = await RawSshSocket.ConnectAsync(proxy.Port))
         {
             await raw.SendVersionAsync();
@@ -217,7 +211,7 @@ public sealed class SshAuthenticationTests
     [Test]
     public async Task A_client_that_never_authenticates_is_disconnected_at_the_login_timeout_under_the_keys()
     {
-        await using var proxy = await SshProxyInstance.StartAsync(_sshd, options => options with { LoginTimeout = TimeSpan.FromSeconds(2) });
+        await using var proxy = await SshProxyInstance.StartAsync(Sshd, options => options with { LoginTimeout = TimeSpan.FromSeconds(2) });
         await using (var client = await RawSshClient.ConnectAsync(proxy.Port, proxy.HostKeyFingerprint))
         {
             await client.RequestUserAuthServiceAsync();
@@ -230,14 +224,14 @@ public sealed class SshAuthenticationTests
 
         // A login within the timeout is not affected by it.
         var ssh = await SshAsync(proxy, SshProxyInstance.UserName, "echo $SSH_CONNECTION");
-        Assert.That(ServerPortOf(ssh), Is.EqualTo(_sshd.Port));
+        Assert.That(ServerPortOf(ssh), Is.EqualTo(Sshd.Port));
         await AssertNoSessionLeftAsync(proxy);
     }
 
     [Test]
     public async Task The_login_timeout_does_not_end_a_session_that_has_logged_in()
     {
-        await using var proxy = await SshProxyInstance.StartAsync(_sshd, options => options with { LoginTimeout = TimeSpan.FromSeconds(2) });
+        await using var proxy = await SshProxyInstance.StartAsync(Sshd, options => options with { LoginTimeout = TimeSpan.FromSeconds(2) });
         var ssh = await SshAsync(proxy, SshProxyInstance.UserName, "sleep 4; echo still-here");
         Assert.That(ssh.ExitCode, Is.Zero, ssh.StandardError);
         Assert.That(ssh.StandardOutput.Trim(), Is.EqualTo("still-here"));
@@ -251,13 +245,13 @@ public sealed class SshAuthenticationTests
     {
         await using var db = await LocalSshd.StartAsync();
         var dbTarget = await SshProxyInstance.TargetFor(db, "db");
-        await using var proxy = await SshProxyInstance.StartAsync(_sshd, options => options with
+        await using var proxy = await SshProxyInstance.StartAsync(Sshd, options => options with
         {
             Targets = new Dictionary<string, SshTarget>(options.Targets) { ["db"] = dbTarget }.ToFrozenDictionary(),
         });
 
-        Assert.That(ServerPortOf(await SshAsync(proxy, "alice", "echo $SSH_CONNECTION")), Is.EqualTo(_sshd.Port), "plain alice: the default target");
-        Assert.That(ServerPortOf(await SshAsync(proxy, "alice+web", "echo $SSH_CONNECTION")), Is.EqualTo(_sshd.Port), "alice+web");
+        Assert.That(ServerPortOf(await SshAsync(proxy, "alice", "echo $SSH_CONNECTION")), Is.EqualTo(Sshd.Port), "plain alice: the default target");
+        Assert.That(ServerPortOf(await SshAsync(proxy, "alice+web", "echo $SSH_CONNECTION")), Is.EqualTo(Sshd.Port), "alice+web");
         Assert.That(ServerPortOf(await SshAsync(proxy, "alice+db", "echo $SSH_CONNECTION")), Is.EqualTo(db.Port), "alice+db");
         var plink = await PlinkAsync(proxy, "alice+db", SshProxyInstance.UserPassword, "echo $SSH_CONNECTION");
         Assert.That(ServerPortOf(plink), Is.EqualTo(db.Port), "alice+db with a password");
@@ -274,11 +268,11 @@ public sealed class SshAuthenticationTests
     [Test]
     public async Task Without_a_default_target_a_login_without_one_is_told_to_name_one()
     {
-        await using var proxy = await SshProxyInstance.StartAsync(_sshd, options => options with { DefaultTarget = null });
+        await using var proxy = await SshProxyInstance.StartAsync(Sshd, options => options with { DefaultTarget = null });
         var ssh = await SshAsync(proxy, "alice", "echo should-not-run");
         Assert.That(ssh.ExitCode, Is.EqualTo(255));
         Assert.That(ssh.StandardError, Does.Contain("name a target in the user name: alice+TARGET (targets: web)"));
-        Assert.That(ServerPortOf(await SshAsync(proxy, "alice+web", "echo $SSH_CONNECTION")), Is.EqualTo(_sshd.Port));
+        Assert.That(ServerPortOf(await SshAsync(proxy, "alice+web", "echo $SSH_CONNECTION")), Is.EqualTo(Sshd.Port));
         await AssertNoSessionLeftAsync(proxy);
     }
 
@@ -287,12 +281,12 @@ public sealed class SshAuthenticationTests
     [Test]
     public async Task A_target_host_key_that_is_not_the_pinned_one_is_refused_and_recorded()
     {
-        var offered = await _sshd.HostKeyFingerprintAsync("ed25519");
-        var pinned = await _sshd.HostKeyFingerprintAsync("ecdsa");
+        var offered = await Sshd.HostKeyFingerprintAsync("ed25519");
+        var pinned = await Sshd.HostKeyFingerprintAsync("ecdsa");
         using var recordings = new RecordingFixture();
         await using var store = await recordings.OpenAsync();
-        var target = await SshProxyInstance.TargetFor(_sshd);
-        await using (var proxy = await SshProxyInstance.StartAsync(_sshd, options => WithTarget(options, target with { HostKeyFingerprint = pinned }),
+        var target = await SshProxyInstance.TargetFor(Sshd);
+        await using (var proxy = await SshProxyInstance.StartAsync(Sshd, options => WithTarget(options, target with { HostKeyFingerprint = pinned }),
                          recordings: store))
         {
             var ssh = await SshAsync(proxy, "alice", "echo should-not-run");
@@ -319,15 +313,15 @@ public sealed class SshAuthenticationTests
     [Test]
     public async Task After_refusing_a_target_host_key_the_proxy_closes_its_connection_to_the_target()
     {
-        var target = await SshProxyInstance.TargetFor(_sshd);
-        var pinned = await _sshd.HostKeyFingerprintAsync("ecdsa");
-        await using var proxy = await SshProxyInstance.StartAsync(_sshd, options => WithTarget(options, target with { HostKeyFingerprint = pinned }));
-        var before = await EstablishedConnectionsToAsync(_sshd.Port);
+        var target = await SshProxyInstance.TargetFor(Sshd);
+        var pinned = await Sshd.HostKeyFingerprintAsync("ecdsa");
+        await using var proxy = await SshProxyInstance.StartAsync(Sshd, options => WithTarget(options, target with { HostKeyFingerprint = pinned }));
+        var before = await EstablishedConnectionsToAsync(Sshd.Port);
         var ssh = await SshAsync(proxy, "alice", "echo should-not-run");
         Assert.That(ssh.ExitCode, Is.EqualTo(255));
         Assert.That(ssh.StandardError, Does.Contain("is not the pinned"));
         await AssertNoSessionLeftAsync(proxy);
-        await AssertNoConnectionLeftToAsync(_sshd.Port, before);
+        await AssertNoConnectionLeftToAsync(Sshd.Port, before);
     }
 
     [Test]
@@ -336,8 +330,8 @@ public sealed class SshAuthenticationTests
         using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         silent.Start();
         var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
-        var target = await SshProxyInstance.TargetFor(_sshd) with { Port = port };
-        await using var proxy = await SshProxyInstance.StartAsync(_sshd, options => WithTarget(options, target) with { LoginTimeout = TimeSpan.FromSeconds(2) });
+        var target = await SshProxyInstance.TargetFor(Sshd) with { Port = port };
+        await using var proxy = await SshProxyInstance.StartAsync(Sshd, options => WithTarget(options, target) with { LoginTimeout = TimeSpan.FromSeconds(2) });
         var accepting = silent.AcceptSocketAsync();
         var ssh = await SshAsync(proxy, "alice", "echo should-not-run");
         Assert.That(ssh.ExitCode, Is.EqualTo(255));
@@ -410,10 +404,10 @@ public sealed class SshAuthenticationTests
             await ExternalProcess.RunCheckedAsync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "refused-key-comment", "-f", refusedKey]);
         }
 
-        var target = await SshProxyInstance.TargetFor(_sshd);
-        await using (var proxy = await SshProxyInstance.StartAsync(_sshd, options => WithTarget(options, target with { PrivateKeyFile = refusedKey })))
+        var target = await SshProxyInstance.TargetFor(Sshd);
+        await using (var proxy = await SshProxyInstance.StartAsync(Sshd, options => WithTarget(options, target with { PrivateKeyFile = refusedKey })))
         {
-            var before = await EstablishedConnectionsToAsync(_sshd.Port);
+            var before = await EstablishedConnectionsToAsync(Sshd.Port);
             var ssh = await SshAsync(proxy, "alice", "echo should-not-run");
             Assert.That(ssh.ExitCode, Is.EqualTo(255));
             Assert.That(ssh.StandardOutput, Does.Not.Contain("should-not-run"));
@@ -431,7 +425,7 @@ public sealed class SshAuthenticationTests
             }
 
             await AssertNoSessionLeftAsync(proxy);
-            await AssertNoConnectionLeftToAsync(_sshd.Port, before);
+            await AssertNoConnectionLeftToAsync(Sshd.Port, before);
         }
     }
 }

@@ -22,36 +22,19 @@ namespace HoopProxy.Tests.Integration.Ssh;
 /// in the clear and the close), and afterwards the proxy has no session left and still serves a normal <c>ssh</c> exec.
 /// </summary>
 [TestFixture]
-public sealed class SshBadInputTests
+public sealed class SshBadInputTests : SshProxyFixture
 {
     private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(15);
-    private LocalSshd _sshd = null!;
-    private SshProxyInstance _proxy = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _sshd = await LocalSshd.StartAsync();
-        _proxy = await SshProxyInstance.StartAsync(_sshd);
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await _proxy.DisposeAsync();
-        await _sshd.DisposeAsync();
-    }
-
     /// <summary>The proxy has no session left over, and a normal exec through it still works.</summary>
     private async Task AssertProxyStillServesAsync()
     {
-        Assert.That(await Poll.UntilAsync(() => Task.FromResult(_proxy.ActiveSessions == 0), ReleaseTimeout), Is.True,
-            $"the proxy still has {_proxy.ActiveSessions} sessions open");
-        var ssh = await _proxy.RunSshAsync("echo still-serving");
+        Assert.That(await Poll.UntilAsync(() => Task.FromResult(Proxy.ActiveSessions == 0), ReleaseTimeout), Is.True,
+            $"the proxy still has {Proxy.ActiveSessions} sessions open");
+        var ssh = await Proxy.RunSshAsync("echo still-serving");
         Assert.That(ssh.ExitCode, Is.Zero, ssh.StandardError);
         Assert.That(ssh.StandardOutput.Trim(), Is.EqualTo("still-serving"));
-        Assert.That(await Poll.UntilAsync(() => Task.FromResult(_proxy.ActiveSessions == 0), ReleaseTimeout), Is.True,
-            $"the proxy still has {_proxy.ActiveSessions} sessions open after a normal exec");
+        Assert.That(await Poll.UntilAsync(() => Task.FromResult(Proxy.ActiveSessions == 0), ReleaseTimeout), Is.True,
+            $"the proxy still has {Proxy.ActiveSessions} sessions open after a normal exec");
     }
 
     private static void AssertDisconnect(Disconnect? disconnect, SshDisconnectReason reason, params string[] texts)
@@ -72,7 +55,7 @@ public sealed class SshBadInputTests
     [Test]
     public async Task An_http_request_then_close_gets_the_version_line_a_disconnect_and_the_close()
     {
-        await using (var raw = await RawSshSocket.ConnectAsync(_proxy.Port))
+        await using (var raw = await RawSshSocket.ConnectAsync(Proxy.Port))
         {
             await raw.SendAsync("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
             raw.ShutdownSend();
@@ -90,7 +73,7 @@ public sealed class SshBadInputTests
     [Test]
     public async Task Three_hundred_kilobytes_without_a_newline_are_refused_after_255_bytes()
     {
-        await using (var raw = await RawSshSocket.ConnectAsync(_proxy.Port))
+        await using (var raw = await RawSshSocket.ConnectAsync(Proxy.Port))
         {
             var garbage = new byte[300 * 1024];
             RandomNumberGenerator.Fill(garbage);
@@ -124,7 +107,7 @@ public sealed class SshBadInputTests
     [Test]
     public async Task More_than_1024_lines_without_a_version_are_refused()
     {
-        await using (var raw = await RawSshSocket.ConnectAsync(_proxy.Port))
+        await using (var raw = await RawSshSocket.ConnectAsync(Proxy.Port))
         {
             await raw.SendAsync(string.Concat(Enumerable.Repeat("220 smtp.example.com ESMTP\r\n", VersionExchange.MaxPrefaceLines + 10)));
             Assert.That(await raw.ReadVersionAsync(), Is.EqualTo(VersionExchange.OurVersion));
@@ -140,7 +123,7 @@ public sealed class SshBadInputTests
     [Test]
     public async Task An_ssh_1_client_is_told_that_only_2_0_is_supported()
     {
-        await using (var raw = await RawSshSocket.ConnectAsync(_proxy.Port))
+        await using (var raw = await RawSshSocket.ConnectAsync(Proxy.Port))
         {
             await raw.SendAsync("SSH-1.5-OldClient\r\n");
             Assert.That(await raw.ReadVersionAsync(), Is.EqualTo(VersionExchange.OurVersion));
@@ -169,7 +152,7 @@ public sealed class SshBadInputTests
     [TestCaseSource(nameof(TamperedPackets))]
     public async Task A_packet_with_a_flipped_byte_gets_disconnect_mac_error(string cipher, string mac, string where)
     {
-        await using (var client = await RawSshClient.ConnectAsync(_proxy.Port, _proxy.HostKeyFingerprint,
+        await using (var client = await RawSshClient.ConnectAsync(Proxy.Port, Proxy.HostKeyFingerprint,
                          new TransportPreferences { Ciphers = [cipher], Macs = [mac] }))
         {
             Assert.That(client.Transport.Algorithms.CipherClientToServer, Is.EqualTo(cipher));
@@ -191,7 +174,7 @@ public sealed class SshBadInputTests
     public async Task A_flipped_byte_in_channel_data_during_the_relay_gets_disconnect_mac_error_and_ends_the_target_session()
     {
         var marker = "hoop-mac-relay-" + Guid.NewGuid().ToString("N")[..8];
-        await using (var client = await RawSshClient.LoginAsync(_proxy.Port, _proxy.HostKeyFingerprint, SshProxyInstance.UserName,
+        await using (var client = await RawSshClient.LoginAsync(Proxy.Port, Proxy.HostKeyFingerprint, SshProxyInstance.UserName,
                          SshProxyInstance.UserPassword))
         {
             var channel = await client.OpenSessionAsync(1024 * 1024, 32 * 1024);
@@ -212,7 +195,7 @@ public sealed class SshBadInputTests
     [Test]
     public async Task A_2_GB_packet_length_in_the_clear_is_refused_before_its_body()
     {
-        await using (var raw = await RawSshSocket.ConnectAsync(_proxy.Port))
+        await using (var raw = await RawSshSocket.ConnectAsync(Proxy.Port))
         {
             await raw.SendVersionAsync();
             Assert.That(await raw.ReadVersionAsync(), Is.EqualTo(VersionExchange.OurVersion));
@@ -239,7 +222,7 @@ public sealed class SshBadInputTests
     {
         // Both protections leave the length field unencrypted (AES-GCM authenticates it, -etm MACs cover it), so the
         // length the proxy reads is the one written here; the MAC can only be checked once the body is in.
-        await using (var client = await RawSshClient.ConnectAsync(_proxy.Port, _proxy.HostKeyFingerprint,
+        await using (var client = await RawSshClient.ConnectAsync(Proxy.Port, Proxy.HostKeyFingerprint,
                          new TransportPreferences { Ciphers = [cipher], Macs = [mac] }))
         {
             await client.SendTamperedAsync(MessageBytes.Of(new ServiceRequest(ServiceRequest.UserAuth).WriteTo),
@@ -291,7 +274,7 @@ public sealed class SshBadInputTests
     [TestCase(false, false, TestName = "Without strict kex an IGNORE between KEXINIT and KEX_ECDH_INIT is skipped and the exchange completes")]
     public async Task An_ignore_message_during_the_first_key_exchange(bool strict, bool ignoreBeforeKexInit)
     {
-        await using (var raw = await RawSshSocket.ConnectAsync(_proxy.Port))
+        await using (var raw = await RawSshSocket.ConnectAsync(Proxy.Port))
         {
             await raw.SendVersionAsync();
             var serverVersion = await raw.ReadVersionAsync();
@@ -326,8 +309,8 @@ public sealed class SshBadInputTests
                     servers, agreed, SessionId: null, ResetSequence: false);
                 using var timeout = new CancellationTokenSource(ReleaseTimeout);
                 var (_, hostKey) = await KeyExchangeHandshake.CompleteAsClientAsync(raw.Packets, new DirectOutput(raw.Packets), round,
-                    key => key.Fingerprint == _proxy.HostKeyFingerprint, timeout.Token);
-                Assert.That(hostKey.Fingerprint, Is.EqualTo(_proxy.HostKeyFingerprint));
+                    key => key.Fingerprint == Proxy.HostKeyFingerprint, timeout.Token);
+                Assert.That(hostKey.Fingerprint, Is.EqualTo(Proxy.HostKeyFingerprint));
                 raw.Packets.WritePayload(MessageBytes.Of(new ServiceRequest(ServiceRequest.UserAuth).WriteTo));
                 await raw.Packets.FlushAsync();
                 var accept = await raw.Packets.ReadPayloadAsync(timeout.Token);
@@ -391,7 +374,7 @@ public sealed class SshBadInputTests
     {
         // The proxy sends its NEWKEYS right after KEX_ECDH_REPLY (RFC 4253 §7.3): from then on everything it sends is
         // protected with the new keys, a DISCONNECT included — a client cannot read one in the clear any more.
-        await using (var raw = await RawSshSocket.ConnectAsync(_proxy.Port))
+        await using (var raw = await RawSshSocket.ConnectAsync(Proxy.Port))
         {
             await raw.SendVersionAsync();
             var serverVersion = await raw.ReadVersionAsync();
@@ -406,7 +389,7 @@ public sealed class SshBadInputTests
 
             // Our side completes: the proxy's NEWKEYS arrived, and our receiving direction now uses the new keys.
             await KeyExchangeHandshake.CompleteAsClientAsync(raw.Packets, new NoNewKeysOutput(raw.Packets, instead), round,
-                key => key.Fingerprint == _proxy.HostKeyFingerprint, timeout.Token);
+                key => key.Fingerprint == Proxy.HostKeyFingerprint, timeout.Token);
 
             // For the report: is what arrived a DISCONNECT in the clear? (Under AES-GCM the length field is not
             // encrypted, so a clear packet's length reads the same either way; its body would not open.)
@@ -449,7 +432,7 @@ public sealed class SshBadInputTests
         const uint Window = 2 * 1024 * 1024;
         const uint MaxPacket = 32 * 1024;
         var marker = "hoop-stops-reading-" + Guid.NewGuid().ToString("N")[..8];
-        var client = await RawSshClient.LoginAsync(_proxy.Port, _proxy.HostKeyFingerprint, SshProxyInstance.UserName, SshProxyInstance.UserPassword);
+        var client = await RawSshClient.LoginAsync(Proxy.Port, Proxy.HostKeyFingerprint, SshProxyInstance.UserName, SshProxyInstance.UserPassword);
         try
         {
             var channel = await client.OpenSessionAsync(Window, MaxPacket);
@@ -499,8 +482,8 @@ public sealed class SshBadInputTests
         }
 
         // The client is gone: the session ends on the proxy and on the target (cat gets a broken pipe, the shell ends).
-        Assert.That(await Poll.UntilAsync(() => Task.FromResult(_proxy.ActiveSessions == 0), ReleaseTimeout), Is.True,
-            $"the proxy still has {_proxy.ActiveSessions} sessions open");
+        Assert.That(await Poll.UntilAsync(() => Task.FromResult(Proxy.ActiveSessions == 0), ReleaseTimeout), Is.True,
+            $"the proxy still has {Proxy.ActiveSessions} sessions open");
         Assert.That(await Poll.UntilAsync(async () => !await TargetProcessRunningAsync(marker), ReleaseTimeout), Is.True,
             "the command still runs on the target");
         await AssertProxyStillServesAsync();
@@ -512,7 +495,7 @@ public sealed class SshBadInputTests
     public async Task A_client_that_sends_more_than_its_window_is_disconnected_with_a_protocol_error()
     {
         const uint MaxPacket = 32 * 1024;
-        await using (var client = await RawSshClient.LoginAsync(_proxy.Port, _proxy.HostKeyFingerprint, SshProxyInstance.UserName,
+        await using (var client = await RawSshClient.LoginAsync(Proxy.Port, Proxy.HostKeyFingerprint, SshProxyInstance.UserName,
                          SshProxyInstance.UserPassword))
         {
             var channel = await client.OpenSessionAsync(2 * 1024 * 1024, MaxPacket);

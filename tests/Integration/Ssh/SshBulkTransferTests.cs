@@ -11,27 +11,21 @@ namespace HoopProxy.Tests.Integration.Ssh;
 /// duplicated or reordered).
 /// </summary>
 [TestFixture]
-public sealed class SshBulkTransferTests
+public sealed class SshBulkTransferTests : SshProxyFixture
 {
     private const int Size = 100_000_000;
 
-    private LocalSshd _sshd = null!;
-    private SshProxyInstance _proxy = null!;
     private DirectoryInfo _folder = null!;
 
     [OneTimeSetUp]
-    public async Task StartAsync()
+    public void CreateFolders()
     {
-        _sshd = await LocalSshd.StartAsync();
-        _proxy = await SshProxyInstance.StartAsync(_sshd);
         _folder = Directory.CreateTempSubdirectory("hoopproxy-ssh-bulk-");
     }
 
     [OneTimeTearDown]
-    public async Task StopAsync()
+    public void DeleteFolders()
     {
-        await _proxy.DisposeAsync();
-        await _sshd.DisposeAsync();
         _folder.Delete(recursive: true);
     }
 
@@ -63,7 +57,7 @@ public sealed class SshBulkTransferTests
         try
         {
             // bash feeds the file (no 100 MB string in this process) and hashes what comes back; pipefail keeps ssh's status.
-            var pipeline = $"set -o pipefail; {ShellQuoting.Join(_proxy.SshArguments(command: "cat"))} < {ShellQuoting.Quote(input)} | sha256sum";
+            var pipeline = $"set -o pipefail; {ShellQuoting.Join(Proxy.SshArguments(command: "cat"))} < {ShellQuoting.Quote(input)} | sha256sum";
             var result = await ExternalProcess.RunAsync("bash", ["-c", pipeline], timeout: TimeSpan.FromMinutes(4));
             Assert.That(result.ExitCode, Is.Zero, result.StandardError);
             Assert.That(Sha256SumOf(result), Is.EqualTo(expected));
@@ -80,7 +74,7 @@ public sealed class SshBulkTransferTests
         // The target makes the file, prints its checksum on stderr and sends it on stdout; this side hashes what arrives.
         var remote = $"set -e; f=$(mktemp); trap 'rm -f \"$f\"' EXIT; head -c {Size} /dev/urandom > \"$f\"; "
             + "echo \"target-sum $(sha256sum < \"$f\" | cut -d' ' -f1)\" >&2; cat \"$f\"";
-        var pipeline = $"set -o pipefail; {ShellQuoting.Join(_proxy.SshArguments(command: remote))} | sha256sum";
+        var pipeline = $"set -o pipefail; {ShellQuoting.Join(Proxy.SshArguments(command: remote))} | sha256sum";
         var result = await ExternalProcess.RunAsync("bash", ["-c", pipeline], timeout: TimeSpan.FromMinutes(4));
         Assert.That(result.ExitCode, Is.Zero, result.StandardError);
         var targetSum = result.StandardError.Split('\n').Single(l => l.StartsWith("target-sum ", StringComparison.Ordinal))["target-sum ".Length..].Trim();

@@ -13,32 +13,15 @@ namespace HoopProxy.Tests.Integration.Ssh;
 /// reaches the command.
 /// </summary>
 [TestFixture]
-public sealed class SshChannelRequestTests
+public sealed class SshChannelRequestTests : SshProxyFixture
 {
     private const string Plink = "/usr/bin/plink";
-
-    private LocalSshd _sshd = null!;
-    private SshProxyInstance _proxy = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _sshd = await LocalSshd.StartAsync();
-        _proxy = await SshProxyInstance.StartAsync(_sshd);
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await _proxy.DisposeAsync();
-        await _sshd.DisposeAsync();
-    }
 
     [Test]
     public async Task X11_forwarding_between_pty_req_and_exec_is_refused_in_order()
     {
         // ssh -X asks for x11-req with want_reply after pty-req and before exec (both want_reply too): three replies, in order.
-        var ssh = await ExternalProcess.RunAsync("ssh", [.. _proxy.SshOptionsWithLogLevel("INFO"), "-tt", "-X", $"{SshProxyInstance.UserName}@127.0.0.1",
+        var ssh = await ExternalProcess.RunAsync("ssh", [.. Proxy.SshOptionsWithLogLevel("INFO"), "-tt", "-X", $"{SshProxyInstance.UserName}@127.0.0.1",
             "echo \"display=[${DISPLAY:-none}] tty=$(tty | cut -c1-8)\"; exit 2"],
             new Dictionary<string, string> { ["DISPLAY"] = "127.0.0.1:93", ["TERM"] = "xterm" }, standardInput: "", timeout: TimeSpan.FromSeconds(60));
         Assert.That(ssh.ExitCode, Is.EqualTo(2), ssh.Combined);
@@ -59,8 +42,8 @@ public sealed class SshChannelRequestTests
         {
             var plink = await ExternalProcess.RunAsync(Plink,
             [
-                "-batch", "-ssh", "-v", "-P", _proxy.Port.ToString(CultureInfo.InvariantCulture), "-l", SshProxyInstance.UserName,
-                "-pw", SshProxyInstance.UserPassword, "-hostkey", _proxy.HostKeyFingerprint, "-A", "-X", "-t", "127.0.0.1",
+                "-batch", "-ssh", "-v", "-P", Proxy.Port.ToString(CultureInfo.InvariantCulture), "-l", SshProxyInstance.UserName,
+                "-pw", SshProxyInstance.UserPassword, "-hostkey", Proxy.HostKeyFingerprint, "-A", "-X", "-t", "127.0.0.1",
             ], new Dictionary<string, string> { ["SSH_AUTH_SOCK"] = socket, ["DISPLAY"] = "127.0.0.1:93" },
                 standardInput: "echo \"agent=[${SSH_AUTH_SOCK:-none}] display=[${DISPLAY:-none}]\" req-$((5*5))\nexit 4\n", timeout: TimeSpan.FromSeconds(60));
             Assert.That(plink.ExitCode, Is.EqualTo(4), plink.Combined);
@@ -79,9 +62,9 @@ public sealed class SshChannelRequestTests
     [Test]
     public async Task A_cancelled_SshNet_command_is_ended_by_the_signal_it_sends()
     {
-        using var client = new SshClient(new ConnectionInfo("127.0.0.1", _proxy.Port, SshProxyInstance.UserName,
-            new PrivateKeyAuthenticationMethod(SshProxyInstance.UserName, new PrivateKeyFile(_proxy.ClientKeyFile))));
-        client.HostKeyReceived += (_, e) => e.CanTrust = "SHA256:" + e.FingerPrintSHA256 == _proxy.HostKeyFingerprint;
+        using var client = new SshClient(new ConnectionInfo("127.0.0.1", Proxy.Port, SshProxyInstance.UserName,
+            new PrivateKeyAuthenticationMethod(SshProxyInstance.UserName, new PrivateKeyFile(Proxy.ClientKeyFile))));
+        client.HostKeyReceived += (_, e) => e.CanTrust = "SHA256:" + e.FingerPrintSHA256 == Proxy.HostKeyFingerprint;
         client.Connect();
         // exec makes the sleep the session's process itself, so the signal reaches it (not a shell waiting for it).
         using var command = client.CreateCommand("echo started; exec sleep 60");

@@ -10,27 +10,21 @@ namespace HoopProxy.Tests.Integration.Ssh;
 /// (Small on purpose: OpenSSH's client itself spends ~70 ms per rekey.)
 /// </summary>
 [TestFixture]
-public sealed class SshClientRekeyTests
+public sealed class SshClientRekeyTests : SshProxyFixture
 {
     internal const int RoundTripSize = 16 << 20;
 
-    private LocalSshd _sshd = null!;
-    private SshProxyInstance _proxy = null!;
     private DirectoryInfo _folder = null!;
 
     [OneTimeSetUp]
-    public async Task StartAsync()
+    public void CreateFolders()
     {
-        _sshd = await LocalSshd.StartAsync();
-        _proxy = await SshProxyInstance.StartAsync(_sshd);
         _folder = Directory.CreateTempSubdirectory("hoopproxy-ssh-rekey-");
     }
 
     [OneTimeTearDown]
-    public async Task StopAsync()
+    public void DeleteFolders()
     {
-        await _proxy.DisposeAsync();
-        await _sshd.DisposeAsync();
         _folder.Delete(recursive: true);
     }
 
@@ -59,7 +53,7 @@ public sealed class SshClientRekeyTests
     public async Task Client_initiated_rekeys_every_megabyte_keep_a_16_MB_round_trip_intact()
     {
         var (result, expected) = await RoundTripAsync(_folder.FullName,
-            _proxy.SshArguments(["-o", "RekeyLimit=1M"], "cat", _proxy.SshOptionsWithLogLevel("DEBUG1")));
+            Proxy.SshArguments(["-o", "RekeyLimit=1M"], "cat", Proxy.SshOptionsWithLogLevel("DEBUG1")));
         Assert.That(result.ExitCode, Is.Zero, result.StandardError);
         Assert.That(SshBulkTransferTests.Sha256SumOf(result), Is.EqualTo(expected));
         // The first key exchange plus a rekey per megabyte each way (16 MB up, 16 MB down): many more than one.

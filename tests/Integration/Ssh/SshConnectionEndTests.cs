@@ -11,25 +11,19 @@ namespace HoopProxy.Tests.Integration.Ssh;
 /// clean end. Also OpenSSH's connection sharing (ControlMaster): several sessions on one connection at once.
 /// </summary>
 [TestFixture]
-public sealed class SshConnectionEndTests
+public sealed class SshConnectionEndTests : SshProxyFixture
 {
-    private LocalSshd _sshd = null!;
-    private SshProxyInstance _proxy = null!;
     private DirectoryInfo _folder = null!;
 
     [OneTimeSetUp]
-    public async Task StartAsync()
+    public void CreateFolders()
     {
-        _sshd = await LocalSshd.StartAsync();
-        _proxy = await SshProxyInstance.StartAsync(_sshd);
         _folder = Directory.CreateTempSubdirectory("hoopproxy-ssh-end-");
     }
 
     [OneTimeTearDown]
-    public async Task StopAsync()
+    public void DeleteFolders()
     {
-        await _proxy.DisposeAsync();
-        await _sshd.DisposeAsync();
         _folder.Delete(recursive: true);
     }
 
@@ -42,7 +36,7 @@ public sealed class SshConnectionEndTests
         // A sleep no other test runs, to find it among the target account's processes. On a pty: sshd hangs up the
         // command when its connection (the proxy's) closes — without a pty OpenSSH leaves a command running.
         var marker = $"sleep 3{Random.Shared.Next(100, 999)}.5";
-        var arguments = _proxy.SshArguments(["-tt"], marker);
+        var arguments = Proxy.SshArguments(["-tt"], marker);
         using var ssh = Process.Start(new ProcessStartInfo(arguments[0], arguments.Skip(1))
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
@@ -50,7 +44,7 @@ public sealed class SshConnectionEndTests
         try
         {
             Assert.That(await Poll.UntilAsync(() => TargetRunsAsync(marker), TimeSpan.FromSeconds(20)), Is.True, "the command started on the target");
-            Assert.That(_proxy.ActiveSessions, Is.EqualTo(1));
+            Assert.That(Proxy.ActiveSessions, Is.EqualTo(1));
         }
         finally
         {
@@ -58,7 +52,7 @@ public sealed class SshConnectionEndTests
             await ssh.WaitForExitAsync();
         }
 
-        Assert.That(await Poll.UntilAsync(() => Task.FromResult(_proxy.ActiveSessions == 0), TimeSpan.FromSeconds(20)), Is.True,
+        Assert.That(await Poll.UntilAsync(() => Task.FromResult(Proxy.ActiveSessions == 0), TimeSpan.FromSeconds(20)), Is.True,
             "the proxy ended the session when the client's connection closed");
         Assert.That(await Poll.UntilAsync(async () => !await TargetRunsAsync(marker), TimeSpan.FromSeconds(20)), Is.True,
             "the target's sshd hung up the command when the proxy closed its connection");
@@ -70,7 +64,7 @@ public sealed class SshConnectionEndTests
         // The command waits until the client has seen its first line, then kills its own sshd session process (its
         // parent). The signal file is in /tmp itself: the target account cannot look into the test's private folders.
         var go = $"/tmp/hoopproxy-go-{Guid.NewGuid():N}";
-        var arguments = _proxy.SshArguments(command: $"echo before; while [ ! -e {go} ]; do sleep 0.05; done; kill -9 $PPID; sleep 30");
+        var arguments = Proxy.SshArguments(command: $"echo before; while [ ! -e {go} ]; do sleep 0.05; done; kill -9 $PPID; sleep 30");
         using var ssh = Process.Start(new ProcessStartInfo(arguments[0], arguments.Skip(1))
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
@@ -91,19 +85,19 @@ public sealed class SshConnectionEndTests
             File.Delete(go);
         }
 
-        Assert.That(await Poll.UntilAsync(() => Task.FromResult(_proxy.ActiveSessions == 0), TimeSpan.FromSeconds(20)), Is.True);
+        Assert.That(await Poll.UntilAsync(() => Task.FromResult(Proxy.ActiveSessions == 0), TimeSpan.FromSeconds(20)), Is.True);
     }
 
     [Test]
     public async Task Sessions_shared_over_one_connection_with_ControlMaster_run_at_once()
     {
         var control = Path.Combine(_folder.FullName, "cm");
-        var master = await ExternalProcess.RunAsync("ssh", [.. _proxy.SshOptions(), "-o", "ControlMaster=yes", "-o", $"ControlPath={control}",
+        var master = await ExternalProcess.RunAsync("ssh", [.. Proxy.SshOptions(), "-o", "ControlMaster=yes", "-o", $"ControlPath={control}",
             "-o", "ControlPersist=yes", "-N", "-f", $"{SshProxyInstance.UserName}@127.0.0.1"], standardInput: "", timeout: TimeSpan.FromSeconds(60));
         Assert.That(master.ExitCode, Is.Zero, master.StandardError);
         try
         {
-            string[] shared = [.. _proxy.SshOptions(), "-o", "ControlMaster=no", "-o", $"ControlPath={control}"];
+            string[] shared = [.. Proxy.SshOptions(), "-o", "ControlMaster=no", "-o", $"ControlPath={control}"];
             var fifo = $"/tmp/hoopproxy-cm-{Guid.NewGuid():N}";
             var make = await ExternalProcess.RunAsync("ssh", [.. shared, $"{SshProxyInstance.UserName}@127.0.0.1", $"mkfifo {fifo}"], standardInput: "");
             Assert.That(make.ExitCode, Is.Zero, make.StandardError);
@@ -115,7 +109,7 @@ public sealed class SshConnectionEndTests
             var results = await Task.WhenAll(writer, reader);
             Assert.That((results[0].ExitCode, results[0].StandardOutput), Is.EqualTo((0, "writer-done\n")), results[0].StandardError);
             Assert.That((results[1].ExitCode, results[1].StandardOutput), Is.EqualTo((0, "shared-fifo\n")), results[1].StandardError);
-            Assert.That(_proxy.ActiveSessions, Is.EqualTo(1), "one connection carried all three sessions");
+            Assert.That(Proxy.ActiveSessions, Is.EqualTo(1), "one connection carried all three sessions");
         }
         finally
         {

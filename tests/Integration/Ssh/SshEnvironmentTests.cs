@@ -9,29 +9,12 @@ namespace HoopProxy.Tests.Integration.Ssh;
 /// HOOP_* (LocalSshd's AcceptEnv) and drops the rest.
 /// </summary>
 [TestFixture]
-public sealed class SshEnvironmentTests
+public sealed class SshEnvironmentTests : SshProxyFixture
 {
-    private LocalSshd _sshd = null!;
-    private SshProxyInstance _proxy = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _sshd = await LocalSshd.StartAsync();
-        _proxy = await SshProxyInstance.StartAsync(_sshd);
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await _proxy.DisposeAsync();
-        await _sshd.DisposeAsync();
-    }
-
     [Test]
     public async Task SetEnv_reaches_the_command_on_the_target()
     {
-        var ssh = await _proxy.RunSshAsync("echo \"[$HOOP_TEST]\"", ["-o", "SetEnv=HOOP_TEST=value"]);
+        var ssh = await Proxy.RunSshAsync("echo \"[$HOOP_TEST]\"", ["-o", "SetEnv=HOOP_TEST=value"]);
         Assert.That(ssh.ExitCode, Is.Zero, ssh.StandardError);
         Assert.That(ssh.StandardOutput.Trim(), Is.EqualTo("[value]"));
     }
@@ -39,7 +22,7 @@ public sealed class SshEnvironmentTests
     [Test]
     public async Task SendEnv_passes_the_clients_own_variable_and_the_target_drops_what_it_does_not_accept()
     {
-        var arguments = _proxy.SshArguments(["-o", "SendEnv=HOOP_FROM_CLIENT OTHER_FROM_CLIENT"], "echo \"[$HOOP_FROM_CLIENT][$OTHER_FROM_CLIENT]\"");
+        var arguments = Proxy.SshArguments(["-o", "SendEnv=HOOP_FROM_CLIENT OTHER_FROM_CLIENT"], "echo \"[$HOOP_FROM_CLIENT][$OTHER_FROM_CLIENT]\"");
         var ssh = await ExternalProcess.RunAsync(arguments[0], arguments.Skip(1),
             new Dictionary<string, string> { ["HOOP_FROM_CLIENT"] = "with spaces and 'quotes'", ["OTHER_FROM_CLIENT"] = "not accepted" },
             timeout: TimeSpan.FromSeconds(60));

@@ -9,26 +9,9 @@ namespace HoopProxy.Tests.Integration.Ssh;
 /// their output, window-change when the terminal is resized, and the shell's exit status at the end.
 /// </summary>
 [TestFixture]
-public sealed class SshInteractiveShellTests
+public sealed class SshInteractiveShellTests : SshProxyFixture
 {
-    private LocalSshd _sshd = null!;
-    private SshProxyInstance _proxy = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _sshd = await LocalSshd.StartAsync();
-        _proxy = await SshProxyInstance.StartAsync(_sshd);
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await _proxy.DisposeAsync();
-        await _sshd.DisposeAsync();
-    }
-
-    private Task<Tmux> StartShellAsync() => Tmux.StartAsync(_proxy.SshArguments(["-tt"]), columns: 100, rows: 30);
+    private Task<Tmux> StartShellAsync() => Tmux.StartAsync(Proxy.SshArguments(["-tt"]), columns: 100, rows: 30);
 
     [Test]
     public async Task A_typed_command_runs_and_its_output_appears_on_the_terminal()
@@ -68,7 +51,7 @@ public sealed class SshInteractiveShellTests
         Assert.That(seen, Is.True, screen);
         await tmux.TypeLineAsync("exit 5");
         Assert.That(await tmux.WaitForExitStatusAsync(), Is.EqualTo(5), await tmux.CaptureAsync());
-        Assert.That(await Poll.UntilAsync(() => Task.FromResult(_proxy.ActiveSessions == 0), TimeSpan.FromSeconds(10)), Is.True,
+        Assert.That(await Poll.UntilAsync(() => Task.FromResult(Proxy.ActiveSessions == 0), TimeSpan.FromSeconds(10)), Is.True,
             "the proxy ended the session");
     }
 }

@@ -9,30 +9,13 @@ namespace HoopProxy.Tests.Integration.Ssh;
 /// up after two unanswered probes a second apart keeps a four-second command alive.
 /// </summary>
 [TestFixture]
-public sealed class SshKeepaliveTests
+public sealed class SshKeepaliveTests : SshProxyFixture
 {
-    private LocalSshd _sshd = null!;
-    private SshProxyInstance _proxy = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _sshd = await LocalSshd.StartAsync();
-        _proxy = await SshProxyInstance.StartAsync(_sshd);
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await _proxy.DisposeAsync();
-        await _sshd.DisposeAsync();
-    }
-
     [Test]
     public async Task Keepalive_probes_are_answered_while_a_quiet_command_runs()
     {
         var ssh = await ExternalProcess.RunAsync("ssh",
-            [.. _proxy.SshOptionsWithLogLevel("DEBUG3"), "-o", "ServerAliveInterval=1", "-o", "ServerAliveCountMax=2",
+            [.. Proxy.SshOptionsWithLogLevel("DEBUG3"), "-o", "ServerAliveInterval=1", "-o", "ServerAliveCountMax=2",
                 $"{SshProxyInstance.UserName}@127.0.0.1", "sleep 4; echo alive"], timeout: TimeSpan.FromSeconds(60));
         Assert.That(ssh.ExitCode, Is.Zero, ssh.StandardError);
         Assert.That(ssh.StandardOutput.Trim(), Is.EqualTo("alive"));

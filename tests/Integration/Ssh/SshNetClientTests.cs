@@ -10,37 +10,20 @@ namespace HoopProxy.Tests.Integration.Ssh;
 /// stderr apart), an interactive shell stream, and two commands at once on one connection (two channels).
 /// </summary>
 [TestFixture]
-public sealed class SshNetClientTests
+public sealed class SshNetClientTests : SshProxyFixture
 {
-    private LocalSshd _sshd = null!;
-    private SshProxyInstance _proxy = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _sshd = await LocalSshd.StartAsync();
-        _proxy = await SshProxyInstance.StartAsync(_sshd);
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await _proxy.DisposeAsync();
-        await _sshd.DisposeAsync();
-    }
-
     /// <summary>A client that trusts only the proxy's host key (SSH.NET gives the SHA256 fingerprint without its prefix).</summary>
     private SshClient Client(params AuthenticationMethod[] methods)
     {
-        var client = new SshClient(new ConnectionInfo("127.0.0.1", _proxy.Port, SshProxyInstance.UserName, methods) { Timeout = TimeSpan.FromSeconds(20) });
-        var expected = _proxy.HostKeyFingerprint["SHA256:".Length..];
+        var client = new SshClient(new ConnectionInfo("127.0.0.1", Proxy.Port, SshProxyInstance.UserName, methods) { Timeout = TimeSpan.FromSeconds(20) });
+        var expected = Proxy.HostKeyFingerprint["SHA256:".Length..];
         client.HostKeyReceived += (_, e) => e.CanTrust = e.FingerPrintSHA256 == expected;
         return client;
     }
 
     private SshClient PasswordClient() => Client(new PasswordAuthenticationMethod(SshProxyInstance.UserName, SshProxyInstance.UserPassword));
 
-    private SshClient KeyClient() => Client(new PrivateKeyAuthenticationMethod(SshProxyInstance.UserName, new PrivateKeyFile(_proxy.ClientKeyFile)));
+    private SshClient KeyClient() => Client(new PrivateKeyAuthenticationMethod(SshProxyInstance.UserName, new PrivateKeyFile(Proxy.ClientKeyFile)));
 
     private static void AssertCommand(SshClient client)
     {
@@ -72,7 +55,7 @@ public sealed class SshNetClientTests
     public void The_host_key_is_checked_by_the_client()
     {
         // The counterpart of the callbacks above: a client that trusts another fingerprint does not get in.
-        using var client = new SshClient("127.0.0.1", _proxy.Port, SshProxyInstance.UserName, SshProxyInstance.UserPassword);
+        using var client = new SshClient("127.0.0.1", Proxy.Port, SshProxyInstance.UserName, SshProxyInstance.UserPassword);
         client.HostKeyReceived += (_, e) => e.CanTrust = e.FingerPrintSHA256 == "uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s";
         Assert.Throws<Renci.SshNet.Common.SshConnectionException>(client.Connect);
     }

@@ -22,27 +22,10 @@ namespace HoopProxy.Tests.Integration.Ssh;
 /// window.
 /// </summary>
 [TestFixture]
-public sealed class SshPacketSizeTests
+public sealed class SshPacketSizeTests : SshProxyFixture
 {
     /// <summary>What OpenSSH's sshd announces for a session channel (CHAN_SES_PACKET_DEFAULT).</summary>
     private const int SshdMaxPacket = 32 * 1024;
-
-    private LocalSshd _sshd = null!;
-    private SshProxyInstance _proxy = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _sshd = await LocalSshd.StartAsync();
-        _proxy = await SshProxyInstance.StartAsync(_sshd);
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await _proxy.DisposeAsync();
-        await _sshd.DisposeAsync();
-    }
 
     /// <summary>An SSH client on one connection to the proxy: logged in, one session channel opened with the given window and packet size.</summary>
     private sealed class RawSession(SshTransport transport, uint targetChannel, uint targetMaxPacket, uint targetWindow) : IAsyncDisposable
@@ -196,7 +179,7 @@ public sealed class SshPacketSizeTests
         const uint window = 1 << 20;
         const uint maxPacket = 16 * 1024;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await using var session = await RawSession.OpenAsync(_proxy, window, maxPacket, timeout.Token);
+        await using var session = await RawSession.OpenAsync(Proxy, window, maxPacket, timeout.Token);
         Assert.That(session.TargetMaxPacket, Is.EqualTo(SshdMaxPacket), "sshd's maximum packet size reached the client unchanged");
         var data = RandomNumberGenerator.GetBytes(4 * SshdMaxPacket);
         await session.ExecAndWaitForWindowAsync("sha256sum; exit 4", data.Length, timeout.Token);
@@ -219,7 +202,7 @@ public sealed class SshPacketSizeTests
         const uint window = 1 << 20;
         const uint maxPacket = 64 * 1024;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await using var session = await RawSession.OpenAsync(_proxy, window, maxPacket, timeout.Token);
+        await using var session = await RawSession.OpenAsync(Proxy, window, maxPacket, timeout.Token);
         await session.ExecAndWaitForWindowAsync("cat > /dev/null; echo all-read", SshdMaxPacket + 1, timeout.Token);
         await session.SendDataAsync(new byte[SshdMaxPacket + 1], timeout.Token);
         await session.SendAsync(new ChannelEof(session.TargetChannel).WriteTo, timeout.Token);

@@ -11,35 +11,29 @@ namespace HoopProxy.Tests.Integration.Ssh;
 /// speaks SFTP since OpenSSH 9.0) and with SSH.NET's SftpClient; an unknown subsystem is refused by the target.
 /// </summary>
 [TestFixture]
-public sealed class SshSubsystemTests
+public sealed class SshSubsystemTests : SshProxyFixture
 {
-    private LocalSshd _sshd = null!;
-    private SshProxyInstance _proxy = null!;
     private DirectoryInfo _folder = null!;
 
     [OneTimeSetUp]
-    public async Task StartAsync()
+    public void CreateFolders()
     {
-        _sshd = await LocalSshd.StartAsync();
-        _proxy = await SshProxyInstance.StartAsync(_sshd);
         _folder = Directory.CreateTempSubdirectory("hoopproxy-ssh-sftp-");
     }
 
     [OneTimeTearDown]
-    public async Task StopAsync()
+    public void DeleteFolders()
     {
-        await _proxy.DisposeAsync();
-        await _sshd.DisposeAsync();
         _folder.Delete(recursive: true);
     }
 
     /// <summary>The fixture's ssh options without "-p PORT" (scp and sftp spell the port -P).</summary>
     private List<string> OptionsForScpAndSftp()
     {
-        var options = _proxy.SshOptions().ToList();
+        var options = Proxy.SshOptions().ToList();
         var port = options.IndexOf("-p");
         options.RemoveRange(port, 2);
-        return ["-P", _proxy.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. options];
+        return ["-P", Proxy.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. options];
     }
 
     [Test]
@@ -55,7 +49,7 @@ public sealed class SshSubsystemTests
         var down = await ExternalProcess.RunAsync("scp", [.. OptionsForScpAndSftp(), $"{SshProxyInstance.UserName}@127.0.0.1:{remote}", back],
             standardInput: "", timeout: TimeSpan.FromSeconds(60));
         Assert.That(down.ExitCode, Is.Zero, down.StandardError);
-        await _proxy.RunSshAsync($"rm -f {remote}");
+        await Proxy.RunSshAsync($"rm -f {remote}");
         Assert.That(Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(back))), Is.EqualTo(expected));
     }
 
@@ -74,9 +68,9 @@ public sealed class SshSubsystemTests
     [Test]
     public void SshNet_SftpClient_uploads_lists_and_downloads()
     {
-        using var client = new SftpClient(new ConnectionInfo("127.0.0.1", _proxy.Port, SshProxyInstance.UserName,
-            new PrivateKeyAuthenticationMethod(SshProxyInstance.UserName, new PrivateKeyFile(_proxy.ClientKeyFile))));
-        client.HostKeyReceived += (_, e) => e.CanTrust = "SHA256:" + e.FingerPrintSHA256 == _proxy.HostKeyFingerprint;
+        using var client = new SftpClient(new ConnectionInfo("127.0.0.1", Proxy.Port, SshProxyInstance.UserName,
+            new PrivateKeyAuthenticationMethod(SshProxyInstance.UserName, new PrivateKeyFile(Proxy.ClientKeyFile))));
+        client.HostKeyReceived += (_, e) => e.CanTrust = "SHA256:" + e.FingerPrintSHA256 == Proxy.HostKeyFingerprint;
         client.Connect();
         var content = RandomNumberGenerator.GetBytes(1 << 20);
         var path = $"/tmp/hoopproxy-sshnet-{Guid.NewGuid():N}.bin";
@@ -102,7 +96,7 @@ public sealed class SshSubsystemTests
     [Test]
     public async Task An_unknown_subsystem_is_refused_by_the_target()
     {
-        var ssh = await ExternalProcess.RunAsync("ssh", [.. _proxy.SshOptionsWithLogLevel("INFO"), "-s", $"{SshProxyInstance.UserName}@127.0.0.1", "no-such-subsystem"],
+        var ssh = await ExternalProcess.RunAsync("ssh", [.. Proxy.SshOptionsWithLogLevel("INFO"), "-s", $"{SshProxyInstance.UserName}@127.0.0.1", "no-such-subsystem"],
             standardInput: "", timeout: TimeSpan.FromSeconds(60));
         Assert.That(ssh.ExitCode, Is.Not.Zero);
         Assert.That(ssh.StandardError, Does.Contain("subsystem request failed"));
