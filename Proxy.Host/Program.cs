@@ -39,7 +39,17 @@ serve.SetAction(async (parse, cancellationToken) =>
         ? await RecordingStore.OpenAsync(recording, recordingLogs.CreateLogger("HoopProxy.Recording"))
         : null;
     using var host = ProxyHostBuilder.Build(configuration, recordings, parse.GetRequiredValue(configOption).FullName);
-    await host.RunAsync(cancellationToken);
+    try
+    {
+        await host.RunAsync(cancellationToken);
+    }
+    catch (ConfigurationException e)
+    {
+        // Files named by the configuration (an SSH key) are read when their listener starts.
+        await Console.Error.WriteLineAsync($"configuration error: {e.Message}");
+        return 2;
+    }
+
     return 0;
 });
 

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Net.Sockets;
 using System.Text;
+using HoopProxy.Core.Configuration;
 using HoopProxy.Core.Identity;
 using HoopProxy.Core.Networking;
 using HoopProxy.Core.Recording;
@@ -44,7 +45,7 @@ public sealed partial class SshConnectionHandler : IConnectionHandler, IDisposab
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
         _logger = loggerFactory.CreateLogger("HoopProxy.Ssh");
-        var hostKey = HostKeyFile.LoadOrCreate(options.HostKeyFile);
+        var hostKey = LoadKey("Ssh:HostKeyFile", () => HostKeyFile.LoadOrCreate(options.HostKeyFile));
         if (hostKey.Created)
         {
             LogHostKeyCreated(_logger, options.HostKeyFile, hostKey.Key.PublicKey.Fingerprint);
@@ -57,7 +58,8 @@ public sealed partial class SshConnectionHandler : IConnectionHandler, IDisposab
         // Target keys are read at start, so a missing or unreadable file stops the proxy instead of every login.
         var targetKeys = options.Targets.Values
             .Where(t => t.PrivateKeyFile is not null)
-            .ToFrozenDictionary(t => t.Name, t => SshPrivateKeyFile.Load(t.PrivateKeyFile!), StringComparer.Ordinal);
+            .ToFrozenDictionary(t => t.Name, t => LoadKey($"Ssh:Targets:{t.Name}:PrivateKeyFile", () => SshPrivateKeyFile.Load(t.PrivateKeyFile!)),
+                StringComparer.Ordinal);
         _context = new SshSessionContext(options, hostKey.Key, targetKeys,
             new SshClientAuthenticator(users, AuthorizedKeyDirectory.From(users), options), recordings, $"ssh@{options.Listen}")
         {
@@ -66,6 +68,19 @@ public sealed partial class SshConnectionHandler : IConnectionHandler, IDisposab
     }
 
     public SshPublicKey HostPublicKey => _context.HostKey.PublicKey;
+
+    /// <summary>A key file that cannot be used is a configuration error naming its key, like any other.</summary>
+    private static T LoadKey<T>(string configurationKey, Func<T> load)
+    {
+        try
+        {
+            return load();
+        }
+        catch (SshKeyFileException e)
+        {
+            throw new ConfigurationException($"{configurationKey}: {e.Message}", e);
+        }
+    }
 
     public Task HandleAsync(IncomingConnection connection) => new SshProxySession(connection, _context, _logger).RunAsync();
 

@@ -224,6 +224,29 @@ public sealed class ServeCommandTests
         }
     }
 
+    [Test]
+    public async Task An_ssh_target_key_file_that_cannot_be_read_exits_with_a_message_naming_the_key()
+    {
+        var folder = Directory.CreateTempSubdirectory("hoopproxy-bad-ssh-");
+        var path = Path.Combine(folder.FullName, "hoopproxy.json");
+        await File.WriteAllTextAsync(path, """
+            { "Ssh": { "Listen": "127.0.0.1:0", "HostKeyFile": "hostkey", "DefaultTarget": "web",
+                       "Targets": { "web": { "Host": "127.0.0.1", "Username": "deploy", "PrivateKeyFile": "missing_key",
+                                             "HostKey": "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s" } } },
+              "Users": { "alice": { "Password": "alice-pw" } } }
+            """);
+        try
+        {
+            var result = await ExternalProcess.RunAsync("dotnet", [HoopproxyDll, "serve", "--config", path], timeout: TimeSpan.FromSeconds(60));
+            Assert.That(result.ExitCode, Is.EqualTo(2), result.Combined);
+            Assert.That(result.StandardError, Does.Contain("configuration error: Ssh:Targets:web:PrivateKeyFile:").And.Contain("missing_key"));
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
     private static string HoopproxyDll => ServeProcess.HoopproxyDll;
 
     private static Process StartServe(string configPath) => ServeProcess.Start(configPath).Process;
