@@ -4,6 +4,7 @@ using HoopProxy.Core.Networking;
 using HoopProxy.Core.Recording;
 using HoopProxy.Ssh;
 using HoopProxy.Ssh.Configuration;
+using HoopProxy.Ssh.Policy;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -15,11 +16,12 @@ public sealed class SshProxyService : IHostedService, IAsyncDisposable
     private readonly SshConnectionHandler _handler;
     private readonly TcpConnectionListener _listener;
 
-    public SshProxyService(SshProxyOptions options, UserDirectory users, ILoggerFactory loggerFactory, RecordingStore? recordings = null)
+    public SshProxyService(SshProxyOptions options, UserDirectory users, ILoggerFactory loggerFactory, RecordingStore? recordings = null,
+        ChannelPolicy? channels = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
-        _handler = new SshConnectionHandler(options, users, loggerFactory, recordings);
+        _handler = new SshConnectionHandler(options, users, loggerFactory, recordings, channels: channels);
         _listener = new TcpConnectionListener("ssh", options.Listen, options.Listener, _handler, loggerFactory.CreateLogger("HoopProxy.Listener"));
     }
 

@@ -8,6 +8,7 @@ using HoopProxy.Core.Recording;
 using HoopProxy.Ssh.Authentication;
 using HoopProxy.Ssh.Configuration;
 using HoopProxy.Ssh.Keys;
+using HoopProxy.Ssh.Policy;
 using HoopProxy.Ssh.Session;
 using HoopProxy.Ssh.Transport;
 using HoopProxy.Ssh.Transport.Messages;
@@ -30,6 +31,9 @@ internal sealed record SshSessionContext(
     public TransportPreferences TargetPreferences { get; init; } = TransportPreferences.TowardTargets;
 
     public RekeyLimits Rekey { get; init; } = RekeyLimits.Default;
+
+    /// <summary>Which forwarding channels users may open (<c>SshPolicies</c>); none without rules.</summary>
+    public ChannelPolicy Channels { get; init; } = ChannelPolicy.Empty;
 }
 
 /// <summary>Speaks SSH on a listener's connections: the proxy is the server toward clients and the client toward targets.</summary>
@@ -39,8 +43,9 @@ public sealed partial class SshConnectionHandler : IConnectionHandler, IDisposab
     private readonly ILogger _logger;
 
     /// <param name="rekey">When connections change keys; the default unless a test wants it sooner.</param>
+    /// <param name="channels">The <c>SshPolicies</c> rules for forwarding channels; null denies all forwarding.</param>
     public SshConnectionHandler(SshProxyOptions options, UserDirectory users, ILoggerFactory loggerFactory, RecordingStore? recordings = null,
-        RekeyLimits? rekey = null)
+        RekeyLimits? rekey = null, ChannelPolicy? channels = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -64,6 +69,7 @@ public sealed partial class SshConnectionHandler : IConnectionHandler, IDisposab
             new SshClientAuthenticator(users, AuthorizedKeyDirectory.From(users), options), recordings, $"ssh@{options.Listen}")
         {
             Rekey = rekey ?? RekeyLimits.Default,
+            Channels = channels ?? ChannelPolicy.Empty,
         };
     }
 

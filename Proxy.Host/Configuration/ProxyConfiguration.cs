@@ -7,6 +7,7 @@ using HoopProxy.Postgres.Masking.Rules;
 using HoopProxy.Postgres.Policy;
 using HoopProxy.Ssh.Authentication;
 using HoopProxy.Ssh.Configuration;
+using HoopProxy.Ssh.Policy;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
@@ -17,6 +18,9 @@ public sealed record ProxyConfiguration(PostgresProxyOptions? Postgres, UserDire
 {
     /// <summary>The <c>Ssh</c> section: the SSH listener and its targets; null when there is none.</summary>
     public SshProxyOptions? Ssh { get; init; }
+
+    /// <summary>The <c>SshPolicies</c> list: forwarding channels users may open on the SSH listener (none without it).</summary>
+    public ChannelPolicy SshPolicies { get; init; } = ChannelPolicy.Empty;
 
     /// <summary>The <c>Recording</c> section; null when sessions are not recorded.</summary>
     public RecordingOptions? Recording { get; init; }
@@ -88,6 +92,7 @@ public sealed record ProxyConfiguration(PostgresProxyOptions? Postgres, UserDire
         return new ProxyConfiguration(postgres, users)
         {
             Ssh = ssh,
+            SshPolicies = ChannelPolicy.FromConfiguration(configuration.GetSection("SshPolicies")),
             LogLevel = logging.Enum("Default", LogLevel.Information),
             Recording = RecordingOptions.FromConfiguration(configuration.GetSection("Recording"), baseDirectory),
             Policies = judged ? PolicyConfiguration.FromConfiguration(policies) : null,

@@ -34,11 +34,15 @@ public sealed class ConnectionRelay
     private readonly Dictionary<uint, RelayedChannel> _channels = [];
     private uint _nextChannel;
 
-    public ConnectionRelay(SshTransport client, SshTransport target, SshSessionRecord record)
+    private readonly Func<ChannelOpen, OpenDecision> _judgeOpen;
+
+    /// <param name="judgeOpen">Decides a client's channel open (session channels, and forwarding by the channel policy).</param>
+    public ConnectionRelay(SshTransport client, SshTransport target, SshSessionRecord record, Func<ChannelOpen, OpenDecision> judgeOpen)
     {
         _client = client;
         _target = target;
         _record = record;
+        _judgeOpen = judgeOpen;
     }
 
     /// <summary>Messages relayed each way (for the disconnect event).</summary>
@@ -333,7 +337,8 @@ public sealed class ConnectionRelay
     private async ValueTask OpenAsync(byte[] payload, bool fromClient, CancellationToken cancellationToken)
     {
         var open = ChannelOpen.Parse(payload);
-        var refusal = fromClient ? RefusalFor(open) : "the proxy accepts no channels from the target (forwarding is not relayed yet)";
+        var decision = fromClient ? _judgeOpen(open) : OpenDecision.Refuse("the proxy accepts no channels from the target (remote forwarding is not relayed yet)");
+        var refusal = decision.Refusal;
         RelayedChannel? channel = null;
         if (refusal is null)
         {
@@ -358,7 +363,7 @@ public sealed class ConnectionRelay
         if (channel is null)
         {
             await _record.EventAsync("channel-refused",
-                new JsonObject { ["type"] = open.ChannelType, ["from"] = Side(fromClient), ["refused_by"] = "proxy", ["reason"] = refusal },
+                decision.Describe(new JsonObject { ["type"] = open.ChannelType, ["from"] = Side(fromClient), ["refused_by"] = "proxy", ["reason"] = refusal }),
                 cancellationToken);
             var reason = refusal!.StartsWith("too many", StringComparison.Ordinal) ? ChannelOpenFailureReason.ResourceShortage
                 : ChannelOpenFailureReason.AdministrativelyProhibited;
@@ -367,19 +372,12 @@ public sealed class ConnectionRelay
             return;
         }
 
-        await _record.EventAsync("channel-open", new JsonObject { ["channel"] = channel.Id, ["type"] = open.ChannelType, ["from"] = "client" },
-            cancellationToken);
+        await _record.EventAsync("channel-open",
+            decision.Describe(new JsonObject { ["channel"] = channel.Id, ["type"] = open.ChannelType, ["from"] = "client" }), cancellationToken);
         // Our number replaces the client's; the client's window and packet size go to the target unchanged.
         BinaryPrimitives.WriteUInt32BigEndian(payload.AsSpan(payload.Length - open.TypeData.Length - 12), channel.Id);
         await _target.SendAsync(payload, cancellationToken);
     }
-
-    private static string? RefusalFor(ChannelOpen open) => open.ChannelType switch
-    {
-        ChannelOpen.SessionType => null,
-        ChannelOpen.DirectTcpipType => "port forwarding (direct-tcpip) is not relayed by this proxy yet",
-        _ => $"channel type \"{open.ChannelType}\" is not relayed by this proxy",
-    };
 
     private async ValueTask ConfirmAsync(byte[] payload, bool fromClient, CancellationToken cancellationToken)
     {

@@ -62,7 +62,8 @@ public sealed class SshProxyInstance : IAsyncDisposable
     /// <param name="configure">Changes the options (more targets, limits) before the listener starts.</param>
     /// <param name="users">Extra users; alice (password and the generated key) is always there.</param>
     public static async Task<SshProxyInstance> StartAsync(LocalSshd sshd, Func<SshProxyOptions, SshProxyOptions>? configure = null,
-        IEnumerable<ProxyUser>? users = null, RecordingStore? recordings = null, ILoggerFactory? loggerFactory = null, RekeyLimits? rekey = null)
+        IEnumerable<ProxyUser>? users = null, RecordingStore? recordings = null, ILoggerFactory? loggerFactory = null, RekeyLimits? rekey = null,
+        HoopProxy.Ssh.Policy.ChannelPolicy? channels = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "hoopproxy-sshproxy-" + Guid.NewGuid().ToString("N")[..12]);
         System.IO.Directory.CreateDirectory(directory);
@@ -78,7 +79,7 @@ public sealed class SshProxyInstance : IAsyncDisposable
         };
         options = configure?.Invoke(options) ?? options;
         var handler = new SshConnectionHandler(options, new UserDirectory([alice, .. users ?? []]), loggerFactory ?? NullLoggerFactory.Instance,
-            recordings, rekey);
+            recordings, rekey, channels);
         var listener = new TcpConnectionListener("ssh", options.Listen, options.Listener, handler,
             (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("HoopProxy.Listener"));
         listener.Start();

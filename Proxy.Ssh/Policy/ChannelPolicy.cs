@@ -1,0 +1,180 @@
+using System.Globalization;
+using HoopProxy.Core.Configuration;
+using Microsoft.Extensions.Configuration;
+
+namespace HoopProxy.Ssh.Policy;
+
+public enum ChannelAction
+{
+    Allow,
+    Block,
+}
+
+/// <summary>Who asks for which kind of channel to where: what an <see cref="ChannelRule"/> matches.</summary>
+/// <param name="Channel">One of <see cref="ChannelPolicy.ChannelKinds"/>.</param>
+/// <param name="Host">The destination host for forwarding channels, as the client named it; null otherwise.</param>
+public sealed record ChannelSubject(string User, IReadOnlyList<string> Groups, string Target, string Channel, string? Host = null, uint? Port = null);
+
+/// <summary>The decision and the rule that made it (null: no rule matched, the default applied).</summary>
+public sealed record ChannelVerdict(ChannelAction Action, string? Rule)
+{
+    public string Describe() => Rule is null ? "no SshPolicies rule allows it (forwarding is denied by default)" : $"rule \"{Rule}\"";
+}
+
+/// <summary>
+/// A destination pattern <c>host:port</c>: the host with <c>*</c> wildcards, compared without case (<c>*.internal</c>,
+/// <c>10.0.0.*</c>, <c>[::1]</c>), and a port number or <c>*</c>.
+/// </summary>
+public sealed record DestinationPattern(string HostPattern, uint? Port)
+{
+    public static DestinationPattern Parse(string text, string configurationKey)
+    {
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || colon == text.Length - 1)
+        {
+            throw new ConfigurationException(configurationKey, $"'{text}' is not host:port (use * for any host or port)");
+        }
+
+        var host = text[..colon].Trim('[', ']');
+        var port = text[(colon + 1)..];
+        if (port == "*")
+        {
+            return new DestinationPattern(host, null);
+        }
+
+        if (!uint.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number is 0 or > 65535)
+        {
+            throw new ConfigurationException(configurationKey, $"'{port}' in '{text}' is not a port from 1 to 65535 or *");
+        }
+
+        return new DestinationPattern(host, number);
+    }
+
+    public bool Matches(string host, uint port) => (Port is null || Port == port) && Glob(HostPattern, host.Trim('[', ']'));
+
+    private static bool Glob(string pattern, string text)
+    {
+        // Iterative wildcard match: '*' spans any run of characters; no other metacharacters.
+        int p = 0, t = 0, star = -1, mark = 0;
+        while (t < text.Length)
+        {
+            if (p < pattern.Length && pattern[p] != '*' && char.ToLowerInvariant(pattern[p]) == char.ToLowerInvariant(text[t]))
+            {
+                p++;
+                t++;
+            }
+            else if (p < pattern.Length && pattern[p] == '*')
+            {
+                star = p++;
+                mark = t;
+            }
+            else if (star >= 0)
+            {
+                p = star + 1;
+                t = ++mark;
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        while (p < pattern.Length && pattern[p] == '*')
+        {
+            p++;
+        }
+
+        return p == pattern.Length;
+    }
+}
+
+/// <summary>One rule of the <c>SshPolicies</c> list; an empty list in <c>Match</c> matches anything.</summary>
+public sealed record ChannelRule(string Name, ChannelAction Action)
+{
+    public IReadOnlyList<string> Targets { get; init; } = [];
+
+    public IReadOnlyList<string> Users { get; init; } = [];
+
+    public IReadOnlyList<string> Groups { get; init; } = [];
+
+    public IReadOnlyList<string> Channels { get; init; } = [];
+
+    public IReadOnlyList<DestinationPattern> Destinations { get; init; } = [];
+
+    public bool Matches(ChannelSubject subject) =>
+        (Targets.Count == 0 || Targets.Contains(subject.Target, StringComparer.Ordinal))
+        && (Users.Count == 0 || Users.Contains(subject.User, StringComparer.Ordinal))
+        && (Groups.Count == 0 || Groups.Any(subject.Groups.Contains))
+        && (Channels.Count == 0 || Channels.Contains(subject.Channel, StringComparer.Ordinal))
+        && (Destinations.Count == 0 || (subject.Host is not null && subject.Port is not null
+            && Destinations.Any(d => d.Matches(subject.Host, subject.Port.Value))));
+}
+
+/// <summary>
+/// The <c>SshPolicies</c> list: which channels beyond an interactive or exec session a user may open, and to where.
+/// The same shape as the statement rules (first match wins, <c>Match</c> on targets, users and groups) with
+/// <c>Channels</c> and <c>Destinations</c>. Forwarding is denied unless a rule allows it.
+/// </summary>
+public sealed class ChannelPolicy(IReadOnlyList<ChannelRule> rules)
+{
+    public const string DirectTcpip = "direct-tcpip";
+
+    /// <summary>The channel kinds a rule may name; today the proxy relays direct-tcpip (ssh -L, -D, -W, -J).</summary>
+    public static readonly IReadOnlyList<string> ChannelKinds = [DirectTcpip, "tcpip-forward", "sftp", "agent", "x11"];
+
+    private static readonly string[] RuleKeys = ["Name", "Action", "Match"];
+    private static readonly string[] MatchKeys = ["Targets", "Users", "Groups", "Channels", "Destinations"];
+
+    public static ChannelPolicy Empty { get; } = new([]);
+
+    public IReadOnlyList<ChannelRule> Rules { get; } = rules;
+
+    public ChannelVerdict Decide(ChannelSubject subject)
+    {
+        foreach (var rule in Rules)
+        {
+            if (rule.Matches(subject))
+            {
+                return new ChannelVerdict(rule.Action, rule.Name);
+            }
+        }
+
+        return new ChannelVerdict(ChannelAction.Block, null);
+    }
+
+    public static ChannelPolicy FromConfiguration(IConfigurationSection section)
+    {
+        var rules = new List<ChannelRule>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in section.GetChildren().OrderBy(c => int.TryParse(c.Key, out var i) ? i : int.MaxValue))
+        {
+            entry.RejectUnknownKeys(RuleKeys);
+            var name = entry.RequiredString("Name");
+            if (!names.Add(name))
+            {
+                throw new ConfigurationException(ConfigReader.Path(entry, "Name"), $"\"{name}\" is used by an earlier rule; rule names must be unique");
+            }
+
+            var match = entry.GetSection("Match");
+            match.RejectUnknownKeys(MatchKeys);
+            var channels = match.StringList("Channels");
+            foreach (var channel in channels.Where(c => !ChannelKinds.Contains(c)))
+            {
+                throw new ConfigurationException(ConfigReader.Path(match, "Channels"),
+                    $"'{channel}' is not a channel kind ({string.Join(", ", ChannelKinds)})");
+            }
+
+            entry.RequiredString("Action");
+            rules.Add(new ChannelRule(name, entry.Enum("Action", ChannelAction.Block))
+            {
+                Targets = match.StringList("Targets"),
+                Users = match.StringList("Users"),
+                Groups = match.StringList("Groups"),
+                Channels = channels,
+                Destinations = match.StringList("Destinations").Select(d => DestinationPattern.Parse(d, ConfigReader.Path(match, "Destinations"))).ToArray(),
+            });
+        }
+
+        return new ChannelPolicy(rules);
+    }
+}
