@@ -17,6 +17,8 @@ command -v asciinema >/dev/null || need+=(asciinema)
 # The SSH tests drive interactive clients in tmux and use PuTTY's plink as a client.
 command -v tmux >/dev/null || need+=(tmux)
 command -v plink >/dev/null || need+=(putty-tools)
+# ssh -D is tested with curl as the SOCKS client.
+command -v curl >/dev/null || need+=(curl)
 
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""

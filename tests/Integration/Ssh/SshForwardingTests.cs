@@ -26,17 +26,24 @@ public sealed class SshForwardingTests
     private SshProxyInstance _proxy = null!;
     private TcpListener _echo = null!;
     private Task _echoLoop = null!;
+    private TcpListener _http = null!;
+    private Task _httpLoop = null!;
     private int _closedPort;
     private int _blockedPort;
 
     private int EchoPort => ((IPEndPoint)_echo.LocalEndpoint).Port;
+
+    private int HttpPort => ((IPEndPoint)_http.LocalEndpoint).Port;
 
     [OneTimeSetUp]
     public async Task StartAsync()
     {
         _echo = new TcpListener(IPAddress.Loopback, 0);
         _echo.Start();
-        _echoLoop = EchoAsync(_echo);
+        _echoLoop = ServeAsync(_echo, stream => stream.CopyToAsync(stream));
+        _http = new TcpListener(IPAddress.Loopback, 0);
+        _http.Start();
+        _httpLoop = ServeAsync(_http, AnswerHttpAsync);
         _closedPort = LocalPostgresCluster.FreeTcpPort();
         _blockedPort = LocalPostgresCluster.FreeTcpPort();
         _recordings = new RecordingFixture();
@@ -53,6 +60,7 @@ public sealed class SshForwardingTests
                 [
                     new DestinationPattern("127.0.0.1", (uint)EchoPort), new DestinationPattern("127.0.0.1", (uint)_sshd.Port),
                     new DestinationPattern("127.0.0.1", (uint)_closedPort), new DestinationPattern("127.0.0.1", (uint)_blockedPort),
+                    new DestinationPattern("localhost", (uint)HttpPort),
                 ],
             },
         ]);
@@ -68,11 +76,13 @@ public sealed class SshForwardingTests
         _recordings.Dispose();
         _echo.Stop();
         _echo.Dispose();
-        await _echoLoop;
+        _http.Stop();
+        _http.Dispose();
+        await Task.WhenAll(_echoLoop, _httpLoop);
     }
 
-    /// <summary>A line echo server: echoes every byte until the peer's end of stream, then closes.</summary>
-    private static async Task EchoAsync(TcpListener listener)
+    /// <summary>Accepts connections until stopped and hands each one's stream to <paramref name="serve"/>.</summary>
+    private static async Task ServeAsync(TcpListener listener, Func<NetworkStream, Task> serve)
     {
         while (true)
         {
@@ -90,11 +100,29 @@ public sealed class SshForwardingTests
             {
                 using (client)
                 {
-                    var stream = client.GetStream();
-                    await stream.CopyToAsync(stream);
+                    await serve(client.GetStream());
                 }
             });
         }
+    }
+
+    /// <summary>Reads a request's head and answers one fixed response, for curl through the SOCKS proxy of ssh -D.</summary>
+    private static async Task AnswerHttpAsync(NetworkStream stream)
+    {
+        var head = new StringBuilder();
+        var buffer = new byte[1024];
+        while (!head.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+        {
+            var read = await stream.ReadAsync(buffer);
+            if (read == 0)
+            {
+                return;
+            }
+
+            head.Append(Encoding.ASCII.GetString(buffer, 0, read));
+        }
+
+        await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 17\r\nConnection: close\r\n\r\nhello over socks\n"u8.ToArray());
     }
 
     private async Task<List<SessionRecord>> RecordsOfNewSessionAsync(Func<Task> action)
@@ -166,6 +194,34 @@ public sealed class SshForwardingTests
                 await stream.ReadExactlyAsync(answer).AsTask().WaitAsync(TimeSpan.FromSeconds(20));
                 Assert.That(answer, Is.EqualTo(message));
             }
+        }
+        finally
+        {
+            ssh.Kill();
+            await ssh.WaitForExitAsync();
+        }
+    }
+
+    [Test]
+    public async Task Dynamic_forwarding_serves_curl_through_its_socks_proxy()
+    {
+        var socksPort = LocalPostgresCluster.FreeTcpPort();
+        using var ssh = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("ssh",
+        [
+            .. _proxy.SshOptions(), "-N", "-o", "ExitOnForwardFailure=yes", "-D", $"127.0.0.1:{socksPort.ToString(CultureInfo.InvariantCulture)}",
+            $"{SshProxyInstance.UserName}@127.0.0.1",
+        ]) { RedirectStandardError = true })!;
+        try
+        {
+            // --socks5-hostname: the name is resolved at the far end, so the channel's destination is "localhost".
+            ExternalProcess.Result? curl = null;
+            Assert.That(await Poll.UntilAsync(async () =>
+            {
+                curl = await ExternalProcess.RunAsync("curl", ["-sS", "--max-time", "10", "--socks5-hostname", $"127.0.0.1:{socksPort}",
+                    $"http://localhost:{HttpPort.ToString(CultureInfo.InvariantCulture)}/"]);
+                return curl.ExitCode == 0;
+            }, TimeSpan.FromSeconds(20)), Is.True, curl?.StandardError);
+            Assert.That(curl!.StandardOutput, Is.EqualTo("hello over socks\n"));
         }
         finally
         {
