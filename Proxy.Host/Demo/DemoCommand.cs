@@ -102,7 +102,7 @@ public static class DemoCommand
               dotnet run --project Proxy.Host -- sessions show SESSION-ID --config {configPath}
               dotnet run --project Proxy.Host -- sessions verify --config {configPath}
 
-            {SshInstructions(ssh, configPath)}
+            {SshInstructions(ssh, configPath, listen.Port)}
             Press Ctrl-C to stop; the cluster, the sshd and their folders are removed.
             """);
         try
@@ -143,14 +143,18 @@ public static class DemoCommand
         }
     }
 
-    private static string SshInstructions(SshDemo? ssh, string configPath) => ssh is null
+    /// <param name="postgresPort">The proxy's own PostgreSQL listener: the one destination the sample tunnel rule allows.</param>
+    private static string SshInstructions(SshDemo? ssh, string configPath, int postgresPort) => ssh is null
         ? "(SSH: run the demo as root to get a throwaway sshd behind the proxy's SSH listener too.)\n"
         : $"""
             HoopProxy's SSH listener is on 127.0.0.1:{ssh.Port} in front of a throwaway sshd on 127.0.0.1:{ssh.Target.Port} (target "web",
             account "{LocalSshd.UserName}"; the proxy logs in with its own key, pinned host key {ssh.HostKeyFingerprint}):
               ssh -i {ssh.ClientKeyFile} -p {ssh.Port} alice@127.0.0.1                 # a shell, as alice's key
               ssh -p {ssh.Port} alice+web@127.0.0.1 'id; uname -a'                      # password alice-pw; "+web" names the target
-              scp -O -P {ssh.Port} -i {ssh.ClientKeyFile} README.md alice@127.0.0.1:/tmp/  # -O: scp over exec (sftp comes next)
+              scp -O -P {ssh.Port} -i {ssh.ClientKeyFile} README.md alice@127.0.0.1:/tmp/  # -O: scp over exec; sftp works too
+              ssh -i {ssh.ClientKeyFile} -p {ssh.Port} -N -L 6543:127.0.0.1:{postgresPort} alice@127.0.0.1   # rule "alice-db-tunnel"; then
+                PGPASSWORD=alice-pw psql -h 127.0.0.1 -p 6543 -U alice bank       # the proxy's PostgreSQL listener, through SSH
+              ssh -i {ssh.ClientKeyFile} -p {ssh.Port} -W 127.0.0.1:25 alice@127.0.0.1           # refused: no rule allows it
             Replay a recorded terminal session, or export it for asciinema:
               dotnet run --project Proxy.Host -- sessions replay SESSION-ID --config {configPath}
               dotnet run --project Proxy.Host -- sessions export SESSION-ID --format asciicast --config {configPath} > session.cast
@@ -181,6 +185,16 @@ public static class DemoCommand
                     Host = ssh.Target.Host, ssh.Target.Port, Username = LocalSshd.UserName, PrivateKeyFile = ssh.Target.UserKeyFile,
                     HostKey = ssh.HostKeyFingerprint,
                 },
+            },
+        },
+        // Tunnels through the SSH listener: alice may reach the proxy's own PostgreSQL listener from the target host (so
+        // the tunnelled session is still judged, masked and recorded), nothing else.
+        SshPolicies = ssh is null ? null : new object[]
+        {
+            new
+            {
+                Name = "alice-db-tunnel", Action = "Allow",
+                Match = new { Users = new[] { "alice" }, Channels = new[] { "direct-tcpip" }, Destinations = new[] { $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}" } },
             },
         },
         Recording = new { Directory = "recordings", SigningKeyFile = "recording.key", Compression = "zstd" },
