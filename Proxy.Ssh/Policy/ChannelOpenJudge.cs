@@ -29,4 +29,11 @@ public sealed class ChannelOpenJudge(ChannelPolicy policy, SshClientLogin login)
                 return OpenDecision.Refuse($"channel type \"{open.ChannelType}\" is not relayed by this proxy");
         }
     }
+
+    /// <summary>Why an exec command line must not run (a Block rule, or a line that cannot be read while rules name programs), or null.</summary>
+    public string? RefuseExec(string commandLine)
+    {
+        var verdict = policy.DecideExec(login.User.Name, login.User.Groups, login.Target.Name, commandLine);
+        return verdict.Action == ChannelAction.Allow ? null : verdict.Describe();
+    }
 }

@@ -13,12 +13,25 @@ public enum ChannelAction
 /// <summary>Who asks for which kind of channel to where: what an <see cref="ChannelRule"/> matches.</summary>
 /// <param name="Channel">One of <see cref="ChannelPolicy.ChannelKinds"/>.</param>
 /// <param name="Host">The destination host for forwarding channels, as the client named it; null otherwise.</param>
-public sealed record ChannelSubject(string User, IReadOnlyList<string> Groups, string Target, string Channel, string? Host = null, uint? Port = null);
+/// <param name="CommandLine">An exec request's command line; null otherwise.</param>
+/// <param name="Programs">The programs <see cref="CommandLine"/> runs (<see cref="ShellCommandLine"/>); null when it could not be read.</param>
+public sealed record ChannelSubject(string User, IReadOnlyList<string> Groups, string Target, string Channel, string? Host = null, uint? Port = null)
+{
+    public string? CommandLine { get; init; }
+
+    public IReadOnlyList<string>? Programs { get; init; }
+}
 
 /// <summary>The decision and the rule that made it (null: no rule matched, the default applied).</summary>
 public sealed record ChannelVerdict(ChannelAction Action, string? Rule)
 {
-    public string Describe() => Rule is null ? "no SshPolicies rule allows it (forwarding is denied by default)" : $"rule \"{Rule}\"";
+    /// <summary>The command line could not be read, so no rule could be applied.</summary>
+    public bool Unreadable { get; init; }
+
+    public string Describe() =>
+        Unreadable ? "the command line could not be parsed (an unterminated quote), so the proxy cannot tell what it runs"
+        : Rule is null ? "no SshPolicies rule allows it (forwarding is denied by default)"
+        : $"rule \"{Rule}\"";
 }
 
 /// <summary>
@@ -101,13 +114,34 @@ public sealed record ChannelRule(string Name, ChannelAction Action)
 
     public IReadOnlyList<DestinationPattern> Destinations { get; init; } = [];
 
+    /// <summary>Program names an exec request must run one of (<see cref="ShellCommandLine"/>).</summary>
+    public IReadOnlyList<string> Commands { get; init; } = [];
+
+    /// <summary>A regular expression an exec request's command line must contain a match of.</summary>
+    public System.Text.RegularExpressions.Regex? Pattern { get; init; }
+
     public bool Matches(ChannelSubject subject) =>
         (Targets.Count == 0 || Targets.Contains(subject.Target, StringComparer.Ordinal))
         && (Users.Count == 0 || Users.Contains(subject.User, StringComparer.Ordinal))
         && (Groups.Count == 0 || Groups.Any(subject.Groups.Contains))
         && (Channels.Count == 0 || Channels.Contains(subject.Channel, StringComparer.Ordinal))
         && (Destinations.Count == 0 || (subject.Host is not null && subject.Port is not null
-            && Destinations.Any(d => d.Matches(subject.Host, subject.Port.Value))));
+            && Destinations.Any(d => d.Matches(subject.Host, subject.Port.Value))))
+        && (Commands.Count == 0 || (subject.Programs is not null && subject.Programs.Any(p => Commands.Contains(p, StringComparer.Ordinal))))
+        && (Pattern is null || (subject.CommandLine is not null && PatternMatches(subject.CommandLine)));
+
+    private bool PatternMatches(string commandLine)
+    {
+        try
+        {
+            return Pattern!.IsMatch(commandLine);
+        }
+        catch (System.Text.RegularExpressions.RegexMatchTimeoutException)
+        {
+            // A pathological pattern counts as a match rather than stalling the session (as the statement rules do).
+            return true;
+        }
+    }
 }
 
 /// <summary>
@@ -119,18 +153,25 @@ public sealed class ChannelPolicy(IReadOnlyList<ChannelRule> rules)
 {
     public const string DirectTcpip = "direct-tcpip";
 
-    /// <summary>The channel kinds a rule may name; today the proxy relays direct-tcpip (ssh -L, -D, -W, -J).</summary>
-    public static readonly IReadOnlyList<string> ChannelKinds = [DirectTcpip, "tcpip-forward", "sftp", "agent", "x11"];
+    /// <summary>An exec request on a session channel (<c>ssh host 'command'</c>), judged before it runs.</summary>
+    public const string Exec = "exec";
+
+    /// <summary>The channel kinds a rule may name; today the proxy relays direct-tcpip (ssh -L, -D, -W, -J) and judges exec.</summary>
+    public static readonly IReadOnlyList<string> ChannelKinds = [DirectTcpip, Exec, "tcpip-forward", "sftp", "agent", "x11"];
+
+    private static readonly TimeSpan PatternTimeout = TimeSpan.FromMilliseconds(100);
 
     private static readonly string[] RuleKeys = ["Name", "Action", "Match"];
-    private static readonly string[] MatchKeys = ["Targets", "Users", "Groups", "Channels", "Destinations"];
+    private static readonly string[] MatchKeys = ["Targets", "Users", "Groups", "Channels", "Destinations", "Commands", "Pattern"];
 
     public static ChannelPolicy Empty { get; } = new([]);
 
     public IReadOnlyList<ChannelRule> Rules { get; } = rules;
 
+    /// <summary>The first matching rule's action; without one, forwarding is blocked and an exec request allowed.</summary>
     public ChannelVerdict Decide(ChannelSubject subject)
     {
+        ArgumentNullException.ThrowIfNull(subject);
         foreach (var rule in Rules)
         {
             if (rule.Matches(subject))
@@ -139,7 +180,22 @@ public sealed class ChannelPolicy(IReadOnlyList<ChannelRule> rules)
             }
         }
 
-        return new ChannelVerdict(ChannelAction.Block, null);
+        return new ChannelVerdict(subject.Channel == Exec ? ChannelAction.Allow : ChannelAction.Block, null);
+    }
+
+    /// <summary>
+    /// An exec request's verdict. A command line that cannot be read (an unterminated quote) is blocked whenever some
+    /// rule names programs: what it would run cannot be known, so the policy fails closed.
+    /// </summary>
+    public ChannelVerdict DecideExec(string user, IReadOnlyList<string> groups, string target, string commandLine)
+    {
+        var programs = ShellCommandLine.Programs(commandLine);
+        if (programs is null && Rules.Any(r => r.Commands.Count > 0))
+        {
+            return new ChannelVerdict(ChannelAction.Block, null) { Unreadable = true };
+        }
+
+        return Decide(new ChannelSubject(user, groups, target, Exec) { CommandLine = commandLine, Programs = programs });
     }
 
     public static ChannelPolicy FromConfiguration(IConfigurationSection section)
@@ -172,9 +228,29 @@ public sealed class ChannelPolicy(IReadOnlyList<ChannelRule> rules)
                 Groups = match.StringList("Groups"),
                 Channels = channels,
                 Destinations = match.StringList("Destinations").Select(d => DestinationPattern.Parse(d, ConfigReader.Path(match, "Destinations"))).ToArray(),
+                Commands = match.StringList("Commands"),
+                Pattern = ReadPattern(match),
             });
         }
 
         return new ChannelPolicy(rules);
+    }
+
+    private static System.Text.RegularExpressions.Regex? ReadPattern(IConfigurationSection match)
+    {
+        var text = match.OptionalString("Pattern");
+        if (text is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return new System.Text.RegularExpressions.Regex(text, System.Text.RegularExpressions.RegexOptions.CultureInvariant, PatternTimeout);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ConfigurationException(ConfigReader.Path(match, "Pattern"), $"not a regular expression: {e.Message}");
+        }
     }
 }

@@ -35,14 +35,18 @@ public sealed class ConnectionRelay
     private uint _nextChannel;
 
     private readonly Func<ChannelOpen, OpenDecision> _judgeOpen;
+    private readonly Func<string, string?> _refuseExec;
 
     /// <param name="judgeOpen">Decides a client's channel open (session channels, and forwarding by the channel policy).</param>
-    public ConnectionRelay(SshTransport client, SshTransport target, SshSessionRecord record, Func<ChannelOpen, OpenDecision> judgeOpen)
+    /// <param name="refuseExec">Says why an exec command line must not run, or null to let it run.</param>
+    public ConnectionRelay(SshTransport client, SshTransport target, SshSessionRecord record, Func<ChannelOpen, OpenDecision> judgeOpen,
+        Func<string, string?>? refuseExec = null)
     {
         _client = client;
         _target = target;
         _record = record;
         _judgeOpen = judgeOpen;
+        _refuseExec = refuseExec ?? (_ => null);
     }
 
     /// <summary>Messages relayed each way (for the disconnect event).</summary>
@@ -278,6 +282,13 @@ public sealed class ConnectionRelay
         if (refused)
         {
             fields["refused"] = "not relayed by HoopProxy (agent and X11 forwarding are not allowed)";
+        }
+        else if (request.Is<ExecRequest>() && fields["command"]?.GetValue<string>() is { } command && _refuseExec(command) is { } reason)
+        {
+            // The target runs a stand-in that prints the refusal on stderr and exits 126 (the shell's "cannot execute"),
+            // so the channel's replies, exit status and close come in the order the client expects.
+            fields["refused"] = reason;
+            payload = MessageBytes.Of(ChannelRequest.Create(channel.Id, request.WantReply, ExecRequest.FromText(BlockedCommand.StandIn(reason))).WriteTo);
         }
 
         await _record.EventAsync("channel-request", fields, cancellationToken);

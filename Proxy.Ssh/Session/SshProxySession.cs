@@ -51,7 +51,8 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
             }
 
             LogAuthenticated(logger, connection.Id, _login!.User.Name, _login.Method, connection.RemoteEndPoint, _login.Target.Name);
-            var relay = new ConnectionRelay(client, target!, _record, new Policy.ChannelOpenJudge(context.Channels, _login).Judge);
+            var judge = new Policy.ChannelOpenJudge(context.Channels, _login);
+            var relay = new ConnectionRelay(client, target!, _record, judge.Judge, judge.RefuseExec);
             RelayEnd end;
             try
             {

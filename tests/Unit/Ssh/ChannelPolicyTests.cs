@@ -18,6 +18,25 @@ public sealed class ChannelPolicyTests
         new(user, ["engineers"], target, ChannelPolicy.DirectTcpip, host, port);
 
     [Test]
+    public void Commands_run_unless_a_rule_blocks_them_and_an_unreadable_line_is_blocked_when_rules_name_programs()
+    {
+        var policy = Load("""
+            { "SshPolicies": [
+              { "Name": "no-rm", "Action": "Block", "Match": { "Commands": [ "rm" ] } },
+              { "Name": "tunnels", "Action": "Allow", "Match": { "Channels": [ "direct-tcpip" ] } }
+            ] }
+            """);
+
+        Assert.That(policy.DecideExec("alice", [], "web", "ls -l"), Is.EqualTo(new ChannelVerdict(ChannelAction.Allow, null)));
+        Assert.That(policy.DecideExec("alice", [], "web", "ls; sudo rm -rf /"), Is.EqualTo(new ChannelVerdict(ChannelAction.Block, "no-rm")));
+        var unreadable = policy.DecideExec("alice", [], "web", "echo 'oops");
+        Assert.That(unreadable.Action, Is.EqualTo(ChannelAction.Block));
+        Assert.That(unreadable.Unreadable, Is.True);
+        Assert.That(ChannelPolicy.Empty.DecideExec("alice", [], "web", "echo 'oops").Action, Is.EqualTo(ChannelAction.Allow),
+            "without rules naming programs nothing depends on reading it");
+    }
+
+    [Test]
     public void Forwarding_is_denied_when_no_rule_matches()
     {
         Assert.That(ChannelPolicy.Empty.Decide(Tunnel("db.internal", 5432)), Is.EqualTo(new ChannelVerdict(ChannelAction.Block, null)));
@@ -46,10 +65,12 @@ public sealed class ChannelPolicyTests
     }
 
     [TestCase("""{ "SshPolicies": [ { "Name": "a", "Action": "Allow", "Match": { "Channels": [ "telnet" ] } } ] }""", "SshPolicies:0:Match:Channels")]
+    [TestCase("""{ "SshPolicies": [ { "Name": "a" } ] }""", "SshPolicies:0:Action")]
     [TestCase("""{ "SshPolicies": [ { "Name": "a", "Action": "Allow", "Match": { "Destinations": [ "db.internal" ] } } ] }""", "SshPolicies:0:Match:Destinations")]
     [TestCase("""{ "SshPolicies": [ { "Name": "a", "Action": "Allow", "Match": { "Destinations": [ "db:70000" ] } } ] }""", "SshPolicies:0:Match:Destinations")]
     [TestCase("""{ "SshPolicies": [ { "Name": "a", "Action": "Review" } ] }""", "SshPolicies:0:Action")]
-    [TestCase("""{ "SshPolicies": [ { "Name": "a", "Action": "Allow", "Match": { "Commands": [ "rm" ] } } ] }""", "SshPolicies:0:Match")]
+    [TestCase("""{ "SshPolicies": [ { "Name": "a", "Action": "Allow", "Match": { "Pattern": "(" } } ] }""", "SshPolicies:0:Match:Pattern")]
+    [TestCase("""{ "SshPolicies": [ { "Name": "a", "Action": "Allow", "Match": { "Programs": [ "rm" ] } } ] }""", "SshPolicies:0:Match")]
     [TestCase("""{ "SshPolicies": [ { "Name": "a", "Action": "Allow" }, { "Name": "a", "Action": "Block" } ] }""", "SshPolicies:1:Name")]
     public void A_bad_rule_is_refused_naming_its_key(string json, string key)
     {
