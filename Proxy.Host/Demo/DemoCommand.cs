@@ -155,6 +155,7 @@ public static class DemoCommand
               ssh -i {ssh.ClientKeyFile} -p {ssh.Port} -N -L 6543:127.0.0.1:{postgresPort} alice@127.0.0.1   # rule "alice-db-tunnel"; then
                 PGPASSWORD=alice-pw psql -h 127.0.0.1 -p 6543 -U alice bank       # the proxy's PostgreSQL listener, through SSH
               ssh -i {ssh.ClientKeyFile} -p {ssh.Port} -W 127.0.0.1:25 alice@127.0.0.1           # refused: no rule allows it
+              ssh -i {ssh.ClientKeyFile} -p {ssh.Port} alice@127.0.0.1 'rm -rf /tmp/x'          # exit 126: rule "no-destructive-commands"
             Replay a recorded terminal session, or export it for asciinema:
               dotnet run --project Proxy.Host -- sessions replay SESSION-ID --config {configPath}
               dotnet run --project Proxy.Host -- sessions export SESSION-ID --format asciicast --config {configPath} > session.cast
@@ -191,6 +192,7 @@ public static class DemoCommand
         // the tunnelled session is still judged, masked and recorded), nothing else.
         SshPolicies = ssh is null ? null : new object[]
         {
+            new { Name = "no-destructive-commands", Action = "Block", Match = new { Commands = new[] { "rm", "shutdown", "reboot", "mkfs" } } },
             new
             {
                 Name = "alice-db-tunnel", Action = "Allow",
