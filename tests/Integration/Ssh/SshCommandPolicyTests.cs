@@ -3,7 +3,6 @@ using HoopProxy.Core.Recording;
 using HoopProxy.Host.Demo;
 using HoopProxy.Ssh.Policy;
 using HoopProxy.Tests.Infrastructure;
-using HoopProxy.Tests.Unit.Recording;
 using NUnit.Framework;
 
 namespace HoopProxy.Tests.Integration.Ssh;
@@ -14,35 +13,14 @@ namespace HoopProxy.Tests.Integration.Ssh;
 /// line that cannot be read is blocked while rules name programs; the refusal is recorded.
 /// </summary>
 [TestFixture]
-public sealed class SshCommandPolicyTests
+public sealed class SshCommandPolicyTests : RecordedSshProxyFixture
 {
-    private RecordingFixture _recordings = null!;
-    private RecordingStore _store = null!;
-    private LocalSshd _sshd = null!;
-    private SshProxyInstance _proxy = null!;
 
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _recordings = new RecordingFixture();
-        _store = await _recordings.OpenAsync();
-        _sshd = await LocalSshd.StartAsync();
-        var policy = new ChannelPolicy(
-        [
-            new ChannelRule("no-rm", ChannelAction.Block) { Commands = ["rm", "shutdown"] },
-            new ChannelRule("no-drop", ChannelAction.Block) { Pattern = new Regex("drop\\s+database", RegexOptions.IgnoreCase) },
-        ]);
-        _proxy = await SshProxyInstance.StartAsync(_sshd, recordings: _store, channels: policy);
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await _proxy.DisposeAsync();
-        await _sshd.DisposeAsync();
-        await _store.DisposeAsync();
-        _recordings.Dispose();
-    }
+    protected override Task<ChannelPolicy?> ChannelPolicyAsync(LocalSshd sshd) => Task.FromResult<ChannelPolicy?>(new ChannelPolicy(
+    [
+        new ChannelRule("no-rm", ChannelAction.Block) { Commands = ["rm", "shutdown"] },
+        new ChannelRule("no-drop", ChannelAction.Block) { Pattern = new Regex("drop\\s+database", RegexOptions.IgnoreCase) },
+    ]));
 
     [TestCase("rm -f {0}", "no-rm")]
     [TestCase("/bin/rm -f {0}", "no-rm")]
@@ -53,15 +31,15 @@ public sealed class SshCommandPolicyTests
     public async Task A_blocked_command_gets_its_refusal_on_stderr_and_exit_status_126_and_does_not_run(string template, string rule)
     {
         var victim = $"/tmp/hoopproxy-victim-{Guid.NewGuid():N}";
-        Assert.That((await _proxy.RunSshAsync($"touch {victim}")).ExitCode, Is.Zero);
+        Assert.That((await Proxy.RunSshAsync($"touch {victim}")).ExitCode, Is.Zero);
         try
         {
-            var ssh = await _proxy.RunSshAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, template, victim));
+            var ssh = await Proxy.RunSshAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, template, victim));
 
             Assert.That(ssh.ExitCode, Is.EqualTo(126), ssh.StandardError);
             Assert.That(ssh.StandardError, Does.Contain($"hoopproxy: command blocked: rule \"{rule}\""));
             Assert.That(ssh.StandardOutput, Is.Empty, "nothing of the command ran");
-            Assert.That((await _proxy.RunSshAsync($"test -e {victim}")).ExitCode, Is.Zero, "the file is still there");
+            Assert.That((await Proxy.RunSshAsync($"test -e {victim}")).ExitCode, Is.Zero, "the file is still there");
         }
         finally
         {
@@ -72,7 +50,7 @@ public sealed class SshCommandPolicyTests
     [Test]
     public async Task Commands_no_rule_names_run()
     {
-        var ssh = await _proxy.RunSshAsync("echo rmdir-is-not-rm; ls / > /dev/null && echo listed");
+        var ssh = await Proxy.RunSshAsync("echo rmdir-is-not-rm; ls / > /dev/null && echo listed");
         Assert.That(ssh.ExitCode, Is.Zero, ssh.StandardError);
         Assert.That(ssh.StandardOutput, Is.EqualTo("rmdir-is-not-rm\nlisted\n"));
     }
@@ -80,7 +58,7 @@ public sealed class SshCommandPolicyTests
     [Test]
     public async Task A_command_line_that_cannot_be_read_is_blocked_while_rules_name_programs()
     {
-        var ssh = await _proxy.RunSshAsync("echo 'unterminated");
+        var ssh = await Proxy.RunSshAsync("echo 'unterminated");
         Assert.That(ssh.ExitCode, Is.EqualTo(126));
         Assert.That(ssh.StandardError, Does.Contain("could not be parsed"));
     }
@@ -88,15 +66,7 @@ public sealed class SshCommandPolicyTests
     [Test]
     public async Task The_refusal_is_recorded_with_the_command_the_client_sent()
     {
-        var before = _store.ListSessions().Select(s => s.SessionId).ToHashSet();
-        await _proxy.RunSshAsync("shutdown -h now");
-        List<SessionSummary> sessions = [];
-        Assert.That(await Poll.UntilAsync(() =>
-        {
-            sessions = _store.ListSessions().Where(s => !before.Contains(s.SessionId)).ToList();
-            return Task.FromResult(sessions.Count == 1 && sessions[0].State == SessionState.Sealed);
-        }, TimeSpan.FromSeconds(20)), Is.True);
-        var records = _store.OpenSession(sessions[0].SessionId).ReadRecords().ToList();
+        var records = await RecordsOfNewSessionAsync(() => Proxy.RunSshAsync("shutdown -h now"));
         var exec = records.Where(r => r.EventType == "channel-request").Select(r => r.Fields!).Single(f => f["request"]!.GetValue<string>() == "exec");
         Assert.That(exec["command"]!.GetValue<string>(), Is.EqualTo("shutdown -h now"));
         Assert.That(exec["refused"]!.GetValue<string>(), Is.EqualTo("rule \"no-rm\""));

@@ -7,7 +7,6 @@ using HoopProxy.Core.Recording;
 using HoopProxy.Host.Demo;
 using HoopProxy.Ssh.Policy;
 using HoopProxy.Tests.Infrastructure;
-using HoopProxy.Tests.Unit.Recording;
 using NUnit.Framework;
 
 namespace HoopProxy.Tests.Integration.Ssh;
@@ -18,15 +17,11 @@ namespace HoopProxy.Tests.Integration.Ssh;
 /// destination is refused by the proxy naming why, and both are recorded.
 /// </summary>
 [TestFixture]
-public sealed class SshForwardingTests
+public sealed class SshForwardingTests : RecordedSshProxyFixture
 {
-    private RecordingFixture _recordings = null!;
-    private RecordingStore _store = null!;
-    private LocalSshd _sshd = null!;
-    private SshProxyInstance _proxy = null!;
-    private TcpListener _echo = null!;
+    private readonly TcpListener _echo = new(IPAddress.Loopback, 0);
+    private readonly TcpListener _http = new(IPAddress.Loopback, 0);
     private Task _echoLoop = null!;
-    private TcpListener _http = null!;
     private Task _httpLoop = null!;
     private int _closedPort;
     private int _blockedPort;
@@ -35,21 +30,16 @@ public sealed class SshForwardingTests
 
     private int HttpPort => ((IPEndPoint)_http.LocalEndpoint).Port;
 
-    [OneTimeSetUp]
-    public async Task StartAsync()
+    /// <summary>Starts the echo and HTTP servers the tunnels lead to; the rules name their ports and the sshd's.</summary>
+    protected override Task<ChannelPolicy?> ChannelPolicyAsync(LocalSshd sshd)
     {
-        _echo = new TcpListener(IPAddress.Loopback, 0);
         _echo.Start();
         _echoLoop = ServeAsync(_echo, stream => stream.CopyToAsync(stream));
-        _http = new TcpListener(IPAddress.Loopback, 0);
         _http.Start();
         _httpLoop = ServeAsync(_http, AnswerHttpAsync);
         _closedPort = LocalPostgresCluster.FreeTcpPort();
         _blockedPort = LocalPostgresCluster.FreeTcpPort();
-        _recordings = new RecordingFixture();
-        _store = await _recordings.OpenAsync();
-        _sshd = await LocalSshd.StartAsync();
-        var policy = new ChannelPolicy(
+        return Task.FromResult<ChannelPolicy?>(new ChannelPolicy(
         [
             new ChannelRule("no-blocked-port", ChannelAction.Block) { Destinations = [new DestinationPattern("127.0.0.1", (uint)_blockedPort)] },
             new ChannelRule("alice-tunnels", ChannelAction.Allow)
@@ -58,22 +48,17 @@ public sealed class SshForwardingTests
                 Channels = [ChannelPolicy.DirectTcpip],
                 Destinations =
                 [
-                    new DestinationPattern("127.0.0.1", (uint)EchoPort), new DestinationPattern("127.0.0.1", (uint)_sshd.Port),
+                    new DestinationPattern("127.0.0.1", (uint)EchoPort), new DestinationPattern("127.0.0.1", (uint)sshd.Port),
                     new DestinationPattern("127.0.0.1", (uint)_closedPort), new DestinationPattern("127.0.0.1", (uint)_blockedPort),
                     new DestinationPattern("localhost", (uint)HttpPort),
                 ],
             },
-        ]);
-        _proxy = await SshProxyInstance.StartAsync(_sshd, recordings: _store, channels: policy);
+        ]));
     }
 
     [OneTimeTearDown]
-    public async Task StopAsync()
+    public async Task StopServersAsync()
     {
-        await _proxy.DisposeAsync();
-        await _sshd.DisposeAsync();
-        await _store.DisposeAsync();
-        _recordings.Dispose();
         _echo.Stop();
         _echo.Dispose();
         _http.Stop();
@@ -125,22 +110,9 @@ public sealed class SshForwardingTests
         await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 17\r\nConnection: close\r\n\r\nhello over socks\n"u8.ToArray());
     }
 
-    private async Task<List<SessionRecord>> RecordsOfNewSessionAsync(Func<Task> action)
-    {
-        var before = _store.ListSessions().Select(s => s.SessionId).ToHashSet();
-        await action();
-        List<SessionSummary> sessions = [];
-        Assert.That(await Poll.UntilAsync(() =>
-        {
-            sessions = _store.ListSessions().Where(s => !before.Contains(s.SessionId)).ToList();
-            return Task.FromResult(sessions.Count == 1 && sessions[0].State == SessionState.Sealed);
-        }, TimeSpan.FromSeconds(20)), Is.True, "one new sealed session");
-        return _store.OpenSession(sessions[0].SessionId).ReadRecords().ToList();
-    }
-
     /// <summary><c>ssh -W</c>; at log level INFO ssh prints the channel open failure's reason.</summary>
     private Task<ExternalProcess.Result> ForwardStdioAsync(int port, string input) =>
-        ExternalProcess.RunAsync("ssh", [.. _proxy.SshOptionsWithLogLevel("INFO"), "-W", $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}",
+        ExternalProcess.RunAsync("ssh", [.. Proxy.SshOptionsWithLogLevel("INFO"), "-W", $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}",
             $"{SshProxyInstance.UserName}@127.0.0.1"], standardInput: input, timeout: TimeSpan.FromSeconds(60));
 
     [Test]
@@ -166,7 +138,7 @@ public sealed class SshForwardingTests
         var localPort = LocalPostgresCluster.FreeTcpPort();
         using var ssh = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("ssh",
         [
-            .. _proxy.SshOptions(), "-N", "-o", "ExitOnForwardFailure=yes",
+            .. Proxy.SshOptions(), "-N", "-o", "ExitOnForwardFailure=yes",
             "-L", $"127.0.0.1:{localPort.ToString(CultureInfo.InvariantCulture)}:127.0.0.1:{EchoPort.ToString(CultureInfo.InvariantCulture)}",
             $"{SshProxyInstance.UserName}@127.0.0.1",
         ]) { RedirectStandardError = true })!;
@@ -208,7 +180,7 @@ public sealed class SshForwardingTests
         var socksPort = LocalPostgresCluster.FreeTcpPort();
         using var ssh = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("ssh",
         [
-            .. _proxy.SshOptions(), "-N", "-o", "ExitOnForwardFailure=yes", "-D", $"127.0.0.1:{socksPort.ToString(CultureInfo.InvariantCulture)}",
+            .. Proxy.SshOptions(), "-N", "-o", "ExitOnForwardFailure=yes", "-D", $"127.0.0.1:{socksPort.ToString(CultureInfo.InvariantCulture)}",
             $"{SshProxyInstance.UserName}@127.0.0.1",
         ]) { RedirectStandardError = true })!;
         try
@@ -235,11 +207,11 @@ public sealed class SshForwardingTests
     {
         // ssh -J takes identities for the jump only from a configuration file: one file names both keys (alice's for
         // the proxy, the target account's for the inner login to the same sshd).
-        var config = Path.Combine(_proxy.Directory, "jump_config");
+        var config = Path.Combine(Proxy.Directory, "jump_config");
         await File.WriteAllTextAsync(config, $"""
             Host *
-              IdentityFile {_proxy.ClientKeyFile}
-              IdentityFile {_sshd.UserKeyFile}
+              IdentityFile {Proxy.ClientKeyFile}
+              IdentityFile {Sshd.UserKeyFile}
               IdentitiesOnly yes
               BatchMode yes
               StrictHostKeyChecking no
@@ -247,8 +219,8 @@ public sealed class SshForwardingTests
               LogLevel ERROR
             """);
         var ssh = await ExternalProcess.RunAsync("ssh", ["-F", config,
-            "-J", $"{SshProxyInstance.UserName}@127.0.0.1:{_proxy.Port.ToString(CultureInfo.InvariantCulture)}",
-            "-p", _sshd.Port.ToString(CultureInfo.InvariantCulture), $"{LocalSshd.UserName}@127.0.0.1", "echo jumped as $(id -un)"],
+            "-J", $"{SshProxyInstance.UserName}@127.0.0.1:{Proxy.Port.ToString(CultureInfo.InvariantCulture)}",
+            "-p", Sshd.Port.ToString(CultureInfo.InvariantCulture), $"{LocalSshd.UserName}@127.0.0.1", "echo jumped as $(id -un)"],
             timeout: TimeSpan.FromSeconds(60));
 
         Assert.That(ssh.ExitCode, Is.Zero, ssh.StandardError);

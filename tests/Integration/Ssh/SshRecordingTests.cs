@@ -5,7 +5,6 @@ using System.Text.RegularExpressions;
 using HoopProxy.Core.Recording;
 using HoopProxy.Host.Demo;
 using HoopProxy.Tests.Infrastructure;
-using HoopProxy.Tests.Unit.Recording;
 using NUnit.Framework;
 using Renci.SshNet;
 using Renci.SshNet.Common;
@@ -19,50 +18,9 @@ namespace HoopProxy.Tests.Integration.Ssh;
 /// channel number.
 /// </summary>
 [TestFixture]
-public sealed class SshRecordingTests
+public sealed class SshRecordingTests : RecordedSshProxyFixture
 {
     private const byte ChannelData = 94;
-
-    private RecordingFixture _recordings = null!;
-    private RecordingStore _store = null!;
-    private LocalSshd _sshd = null!;
-    private SshProxyInstance _proxy = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _recordings = new RecordingFixture();
-        _store = await _recordings.OpenAsync();
-        _sshd = await LocalSshd.StartAsync();
-        _proxy = await SshProxyInstance.StartAsync(_sshd, recordings: _store);
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await _proxy.DisposeAsync();
-        await _sshd.DisposeAsync();
-        await _store.DisposeAsync();
-        _recordings.Dispose();
-    }
-
-    /// <summary>Runs <paramref name="action"/> and waits for the sessions it started to be sealed; returns them.</summary>
-    private async Task<List<SessionSummary>> NewSealedSessionsAsync(Func<Task> action, int expected = 1)
-    {
-        var before = _store.ListSessions().Select(s => s.SessionId).ToHashSet();
-        await action();
-        List<SessionSummary> sessions = [];
-        var sealedInTime = await Poll.UntilAsync(() =>
-        {
-            sessions = _store.ListSessions().Where(s => !before.Contains(s.SessionId)).ToList();
-            return Task.FromResult(sessions.Count >= expected && sessions.All(s => s.State == SessionState.Sealed));
-        }, TimeSpan.FromSeconds(20));
-        Assert.That(sealedInTime, Is.True, "sessions: " + string.Join(", ", sessions.Select(s => $"{s.SessionId} {s.State}")));
-        Assert.That(sessions, Has.Count.EqualTo(expected));
-        return sessions;
-    }
-
-    private List<SessionRecord> Records(SessionSummary session) => _store.OpenSession(session.SessionId).ReadRecords().ToList();
 
     private static List<JsonObject> Events(IEnumerable<SessionRecord> records, string type) =>
         records.Where(r => r.EventType == type).Select(r => r.Fields!).ToList();
@@ -90,13 +48,13 @@ public sealed class SshRecordingTests
     }
 
     private string AllRecordedBytes() =>
-        string.Concat(Directory.EnumerateFiles(_recordings.Options.Directory, "*", SearchOption.AllDirectories)
+        string.Concat(Directory.EnumerateFiles(RecordingDirectory, "*", SearchOption.AllDirectories)
             .Where(f => Path.GetFileName(f) != ".lock")
             .Select(f => Encoding.Latin1.GetString(File.ReadAllBytes(f))));
 
     private void AssertVerified(SessionSummary session)
     {
-        var report = _store.Verify(session.SessionId);
+        var report = Store.Verify(session.SessionId);
         Assert.That(report.IsValid, Is.True, report.ToString());
         Assert.That(report.SessionsChecked, Is.EqualTo(1));
     }
@@ -107,14 +65,14 @@ public sealed class SshRecordingTests
         const string command = "echo recorded-output; exit 7";
         var session = (await NewSealedSessionsAsync(async () =>
         {
-            var ssh = await _proxy.RunSshAsync(command);
+            var ssh = await Proxy.RunSshAsync(command);
             Assert.That(ssh.ExitCode, Is.EqualTo(7), ssh.StandardError);
             Assert.That(ssh.StandardOutput.Trim(), Is.EqualTo("recorded-output"));
         })).Single();
 
-        var keyFingerprint = (await ExternalProcess.RunCheckedAsync("ssh-keygen", ["-l", "-E", "sha256", "-f", _proxy.ClientKeyFile + ".pub"]))
+        var keyFingerprint = (await ExternalProcess.RunCheckedAsync("ssh-keygen", ["-l", "-E", "sha256", "-f", Proxy.ClientKeyFile + ".pub"]))
             .StandardOutput.Split(' ')[1];
-        var metadata = _store.OpenSession(session.SessionId).Metadata;
+        var metadata = Store.OpenSession(session.SessionId).Metadata;
         Assert.That((metadata.Protocol, metadata.Identity, metadata.Target), Is.EqualTo(("ssh", SshProxyInstance.UserName, SshProxyInstance.TargetName)));
         Assert.That((session.Protocol, session.Identity), Is.EqualTo(("ssh", SshProxyInstance.UserName)));
         Assert.That(metadata.AuthenticationMethod, Is.EqualTo("publickey"));
@@ -131,7 +89,7 @@ public sealed class SshRecordingTests
 
         var upstream = Events(records, "upstream").Single();
         Assert.That(Text(upstream, "outcome"), Is.EqualTo("success"));
-        Assert.That(Text(upstream, "host_key"), Is.EqualTo(await _sshd.HostKeyFingerprintAsync()));
+        Assert.That(Text(upstream, "host_key"), Is.EqualTo(await Sshd.HostKeyFingerprintAsync()));
         Assert.That(Text(upstream, "account"), Is.EqualTo(LocalSshd.UserName));
 
         var open = Events(records, "channel-open").Single();
@@ -157,7 +115,7 @@ public sealed class SshRecordingTests
         string remoteTerm = "";
         var session = (await NewSealedSessionsAsync(async () =>
         {
-            await using var tmux = await Tmux.StartAsync(_proxy.SshArguments(["-tt"]), columns: 100, rows: 30);
+            await using var tmux = await Tmux.StartAsync(Proxy.SshArguments(["-tt"]), columns: 100, rows: 30);
             await tmux.TypeLineAsync("echo \"term=[$TERM]\" pty-$((3*4))-out");
             var (seen, screen) = await tmux.WaitForScreenAsync(s => s.Contains("pty-12-out", StringComparison.Ordinal));
             Assert.That(seen, Is.True, screen);
@@ -191,8 +149,8 @@ public sealed class SshRecordingTests
 
     private SshClient SshNetClient(string password)
     {
-        var client = new SshClient("127.0.0.1", _proxy.Port, SshProxyInstance.UserName, password);
-        var expected = _proxy.HostKeyFingerprint["SHA256:".Length..];
+        var client = new SshClient("127.0.0.1", Proxy.Port, SshProxyInstance.UserName, password);
+        var expected = Proxy.HostKeyFingerprint["SHA256:".Length..];
         client.HostKeyReceived += (_, e) => e.CanTrust = e.FingerPrintSHA256 == expected;
         return client;
     }
@@ -210,7 +168,7 @@ public sealed class SshRecordingTests
             return Task.CompletedTask;
         })).Single();
 
-        var metadata = _store.OpenSession(session.SessionId).Metadata;
+        var metadata = Store.OpenSession(session.SessionId).Metadata;
         Assert.That((metadata.Identity, metadata.AuthenticationMethod), Is.EqualTo((SshProxyInstance.UserName, "password")));
         var login = Events(Records(session), "login").Single(e => Text(e, "outcome") == "success");
         Assert.That(Text(login, "method"), Is.EqualTo("password"));

@@ -1,7 +1,6 @@
 using HoopProxy.Core.Recording;
 using HoopProxy.Host.Demo;
 using HoopProxy.Tests.Infrastructure;
-using HoopProxy.Tests.Unit.Recording;
 using NUnit.Framework;
 
 namespace HoopProxy.Tests.Integration.Ssh;
@@ -11,44 +10,8 @@ namespace HoopProxy.Tests.Integration.Ssh;
 /// with "administratively prohibited", and agent forwarding (<c>ssh -A</c>) is refused while the command runs on.
 /// </summary>
 [TestFixture]
-public sealed class SshRefusalTests
+public sealed class SshRefusalTests : RecordedSshProxyFixture
 {
-    private RecordingFixture _recordings = null!;
-    private RecordingStore _store = null!;
-    private LocalSshd _sshd = null!;
-    private SshProxyInstance _proxy = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _recordings = new RecordingFixture();
-        _store = await _recordings.OpenAsync();
-        _sshd = await LocalSshd.StartAsync();
-        _proxy = await SshProxyInstance.StartAsync(_sshd, recordings: _store);
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await _proxy.DisposeAsync();
-        await _sshd.DisposeAsync();
-        await _store.DisposeAsync();
-        _recordings.Dispose();
-    }
-
-    /// <summary>The records of the one session <paramref name="action"/> starts, once it is sealed.</summary>
-    private async Task<List<SessionRecord>> RecordsOfNewSessionAsync(Func<Task> action)
-    {
-        var before = _store.ListSessions().Select(s => s.SessionId).ToHashSet();
-        await action();
-        List<SessionSummary> sessions = [];
-        Assert.That(await Poll.UntilAsync(() =>
-        {
-            sessions = _store.ListSessions().Where(s => !before.Contains(s.SessionId)).ToList();
-            return Task.FromResult(sessions.Count == 1 && sessions[0].State == SessionState.Sealed);
-        }, TimeSpan.FromSeconds(20)), Is.True, "one new sealed session");
-        return _store.OpenSession(sessions[0].SessionId).ReadRecords().ToList();
-    }
 
     [Test]
     public async Task Stdio_forwarding_is_administratively_prohibited_and_recorded()
@@ -57,7 +20,7 @@ public sealed class SshRefusalTests
         var records = await RecordsOfNewSessionAsync(async () =>
         {
             // The target's own sshd port: reachable, and its sshd would allow the forwarding (AllowTcpForwarding yes) — the proxy refuses.
-            ssh = await ExternalProcess.RunAsync("ssh", [.. _proxy.SshOptionsWithLogLevel("INFO"), "-W", $"127.0.0.1:{_sshd.Port}",
+            ssh = await ExternalProcess.RunAsync("ssh", [.. Proxy.SshOptionsWithLogLevel("INFO"), "-W", $"127.0.0.1:{Sshd.Port}",
                 $"{SshProxyInstance.UserName}@127.0.0.1"], standardInput: "", timeout: TimeSpan.FromSeconds(60));
         });
         Assert.That(ssh.ExitCode, Is.EqualTo(255), ssh.StandardError);
@@ -84,7 +47,7 @@ public sealed class SshRefusalTests
             ExternalProcess.Result ssh = null!;
             var records = await RecordsOfNewSessionAsync(async () =>
             {
-                ssh = await ExternalProcess.RunAsync("ssh", [.. _proxy.SshOptionsWithLogLevel("DEBUG1"), "-A", $"{SshProxyInstance.UserName}@127.0.0.1",
+                ssh = await ExternalProcess.RunAsync("ssh", [.. Proxy.SshOptionsWithLogLevel("DEBUG1"), "-A", $"{SshProxyInstance.UserName}@127.0.0.1",
                     "echo \"agent=[${SSH_AUTH_SOCK:-none}]\"; exit 4"], new Dictionary<string, string> { ["SSH_AUTH_SOCK"] = socket }, standardInput: "",
                     timeout: TimeSpan.FromSeconds(60));
             });
