@@ -36,4 +36,11 @@ public sealed class ChannelOpenJudge(ChannelPolicy policy, SshClientLogin login)
         var verdict = policy.DecideExec(login.User.Name, login.User.Groups, login.Target.Name, commandLine);
         return verdict.Action == ChannelAction.Allow ? null : verdict.Describe();
     }
+
+    /// <summary>Why a typed shell line ends the session (a Block rule matched it), or null: only Block acts on a typed line.</summary>
+    public string? RefuseTypedLine(string line)
+    {
+        var verdict = policy.DecideTypedLine(login.User.Name, login.User.Groups, login.Target.Name, line);
+        return verdict.Action == ChannelAction.Block ? $"the typed command line is blocked by {verdict.Describe()}" : null;
+    }
 }

@@ -8,6 +8,9 @@ public enum ChannelAction
 {
     Allow,
     Block,
+
+    /// <summary>Held until an approver decides (exec requests); a typed shell line cannot be held and is let through, recorded.</summary>
+    Review,
 }
 
 /// <summary>Who asks for which kind of channel to where: what an <see cref="ChannelRule"/> matches.</summary>
@@ -25,6 +28,7 @@ public sealed record ChannelSubject(string User, IReadOnlyList<string> Groups, s
 /// <summary>The decision and the rule that made it (null: no rule matched, the default applied).</summary>
 public sealed record ChannelVerdict(ChannelAction Action, string? Rule)
 {
+
     /// <summary>The command line could not be read, so no rule could be applied.</summary>
     public bool Unreadable { get; init; }
 
@@ -120,6 +124,12 @@ public sealed record ChannelRule(string Name, ChannelAction Action)
     /// <summary>A regular expression an exec request's command line must contain a match of.</summary>
     public System.Text.RegularExpressions.Regex? Pattern { get; init; }
 
+    /// <summary>Who may approve what a Review rule holds: user names or group names.</summary>
+    public IReadOnlyList<string> Approvers { get; init; } = [];
+
+    /// <summary>How long a Review rule holds a request before it counts as not approved.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
+
     public bool Matches(ChannelSubject subject) =>
         (Targets.Count == 0 || Targets.Contains(subject.Target, StringComparer.Ordinal))
         && (Users.Count == 0 || Users.Contains(subject.User, StringComparer.Ordinal))
@@ -156,19 +166,37 @@ public sealed class ChannelPolicy(IReadOnlyList<ChannelRule> rules)
     /// <summary>An exec request on a session channel (<c>ssh host 'command'</c>), judged before it runs.</summary>
     public const string Exec = "exec";
 
-    /// <summary>The channel kinds a rule may name; today the proxy relays direct-tcpip (ssh -L, -D, -W, -J) and judges exec.</summary>
-    public static readonly IReadOnlyList<string> ChannelKinds = [DirectTcpip, Exec, "tcpip-forward", "sftp", "agent", "x11"];
+    /// <summary>A command line typed into an interactive shell, as reconstructed from the keystrokes (best effort).</summary>
+    public const string Shell = "shell";
+
+    /// <summary>Remote forwarding (ssh -R): the target listens for the client, and its connections come back as channels.</summary>
+    public const string TcpipForward = "tcpip-forward";
+
+    public const string Sftp = "sftp";
+
+    public const string Agent = "agent";
+
+    public const string X11 = "x11";
+
+    /// <summary>The channel kinds a rule may name.</summary>
+    public static readonly IReadOnlyList<string> ChannelKinds = [DirectTcpip, TcpipForward, Exec, Shell, Sftp, Agent, X11];
 
     private static readonly TimeSpan PatternTimeout = TimeSpan.FromMilliseconds(100);
 
-    private static readonly string[] RuleKeys = ["Name", "Action", "Match"];
+    private static readonly string[] RuleKeys = ["Name", "Action", "Match", "Approvers", "Timeout"];
     private static readonly string[] MatchKeys = ["Targets", "Users", "Groups", "Channels", "Destinations", "Commands", "Pattern"];
 
     public static ChannelPolicy Empty { get; } = new([]);
 
     public IReadOnlyList<ChannelRule> Rules { get; } = rules;
 
-    /// <summary>The first matching rule's action; without one, forwarding is blocked and an exec request allowed.</summary>
+    /// <summary>The rule of that name (a verdict's, for a Review rule's approvers and timeout).</summary>
+    public ChannelRule? RuleNamed(string? name) => Rules.FirstOrDefault(r => r.Name == name);
+
+    /// <summary>
+    /// The first matching rule's action; without one, forwarding, agent and X11 channels are blocked, while exec
+    /// requests, typed shell lines and the sftp subsystem (all inside a session channel) are allowed.
+    /// </summary>
     public ChannelVerdict Decide(ChannelSubject subject)
     {
         ArgumentNullException.ThrowIfNull(subject);
@@ -180,8 +208,16 @@ public sealed class ChannelPolicy(IReadOnlyList<ChannelRule> rules)
             }
         }
 
-        return new ChannelVerdict(subject.Channel == Exec ? ChannelAction.Allow : ChannelAction.Block, null);
+        return new ChannelVerdict(subject.Channel is Exec or Shell or Sftp ? ChannelAction.Allow : ChannelAction.Block, null);
     }
+
+    /// <summary>
+    /// A typed shell line's verdict, read like an exec command line. Only Block acts on it (the line has been typed;
+    /// the proxy can withhold its Enter and end the session, not hold it for approval), so an unreadable line is
+    /// let through and recorded as such.
+    /// </summary>
+    public ChannelVerdict DecideTypedLine(string user, IReadOnlyList<string> groups, string target, string line) =>
+        Decide(new ChannelSubject(user, groups, target, Shell) { CommandLine = line, Programs = ShellCommandLine.Programs(line) });
 
     /// <summary>
     /// An exec request's verdict. A command line that cannot be read (an unterminated quote) is blocked whenever some
@@ -221,8 +257,17 @@ public sealed class ChannelPolicy(IReadOnlyList<ChannelRule> rules)
             }
 
             entry.RequiredString("Action");
-            rules.Add(new ChannelRule(name, entry.Enum("Action", ChannelAction.Block))
+            var action = entry.Enum("Action", ChannelAction.Block);
+            var approvers = entry.StringList("Approvers");
+            if (action == ChannelAction.Review && approvers.Count == 0)
             {
+                throw new ConfigurationException(ConfigReader.Path(entry, "Approvers"), "a Review rule needs at least one approver group or user");
+            }
+
+            rules.Add(new ChannelRule(name, action)
+            {
+                Approvers = approvers,
+                Timeout = entry.Duration("Timeout", TimeSpan.FromMinutes(5)),
                 Targets = match.StringList("Targets"),
                 Users = match.StringList("Users"),
                 Groups = match.StringList("Groups"),

@@ -36,12 +36,15 @@ public sealed class ConnectionRelay
 
     private readonly Func<ChannelOpen, OpenDecision> _judgeOpen;
     private readonly Func<string, string?> _refuseExec;
+    private readonly ChannelObservers? _observers;
 
     /// <param name="judgeOpen">Decides a client's channel open (session channels, and forwarding by the channel policy).</param>
     /// <param name="refuseExec">Says why an exec command line must not run, or null to let it run.</param>
+    /// <param name="observers">Chooses what watches sftp and shell channels (null: nothing does).</param>
     public ConnectionRelay(SshTransport client, SshTransport target, SshSessionRecord record, Func<ChannelOpen, OpenDecision> judgeOpen,
-        Func<string, string?>? refuseExec = null)
+        Func<string, string?>? refuseExec = null, ChannelObservers? observers = null)
     {
+        _observers = observers;
         _client = client;
         _target = target;
         _record = record;
@@ -71,6 +74,7 @@ public sealed class ConnectionRelay
             // The other direction stops because the first one ended; its own error says nothing new.
         }
 
+        await CloseObserversAsync();
         return end;
     }
 
@@ -128,6 +132,12 @@ public sealed class ConnectionRelay
             var reason = $"the connection to the {side} failed: {e.Message}";
             await TellOtherSideAsync(fromClient, SshDisconnectReason.ConnectionLost, $"the connection to the {side} was lost");
             return new RelayEnd(side, reason);
+        }
+        catch (SessionEndedByPolicyException e)
+        {
+            await _client.DisconnectAsync(SshDisconnectReason.ByApplication, $"hoopproxy ended the session: {e.Message}");
+            await _target.DisconnectAsync(SshDisconnectReason.ByApplication, "the client's session was ended by the proxy's policy");
+            return new RelayEnd("proxy", $"ended by policy: {e.Message}");
         }
         catch (RecordingUnavailableException e)
         {
@@ -214,7 +224,76 @@ public sealed class ConnectionRelay
 
         // Recorded with the proxy's channel number (what arrived from the client, and from the target before rewriting).
         await _record.DataAsync(fromClient ? RecordDirection.ClientToServer : RecordDirection.ServerToClient, payload, cancellationToken);
+        if (channel.Observer is { } observer && headerLength == ChannelData.HeaderLength)
+        {
+            await ObserveAsync(channel, observer, o => o.OnData(fromClient, payload.AsSpan(headerLength), _observations), cancellationToken);
+        }
+
         await ForwardAsync(payload, channel, fromClient, cancellationToken);
+    }
+
+    private readonly List<ChannelObservation> _observations = [];
+
+    /// <summary>
+    /// Runs an observer (under a lock: both pumps feed it) and records what it found, before the bytes move on; an
+    /// observation that ends the session stops them here.
+    /// </summary>
+    private async ValueTask ObserveAsync(RelayedChannel channel, IChannelObserver observer, Action<IChannelObserver> feed, CancellationToken cancellationToken)
+    {
+        ChannelObservation[] found;
+        lock (observer)
+        {
+            _observations.Clear();
+            feed(observer);
+            if (_observations.Count == 0)
+            {
+                return;
+            }
+
+            found = [.. _observations];
+        }
+
+        foreach (var observation in found)
+        {
+            observation.Fields["channel"] = channel.Id;
+            await _record.EventAsync(observation.Event, observation.Fields, cancellationToken);
+        }
+
+        if (found.FirstOrDefault(o => o.EndSession is not null) is { } ending)
+        {
+            throw new SessionEndedByPolicyException(ending.EndSession!);
+        }
+    }
+
+    /// <summary>Observers of channels still open when the relay ends report what was unfinished.</summary>
+    private async Task CloseObserversAsync()
+    {
+        RelayedChannel[] open;
+        lock (_channels)
+        {
+            open = [.. _channels.Values.Where(c => c.Observer is not null)];
+        }
+
+        foreach (var channel in open)
+        {
+            try
+            {
+                await CloseObserverAsync(channel, CancellationToken.None);
+            }
+            catch (Exception e) when (e is RecordingUnavailableException or SessionEndedByPolicyException)
+            {
+                // The session is over either way; what could be recorded was.
+            }
+        }
+    }
+
+    private async ValueTask CloseObserverAsync(RelayedChannel channel, CancellationToken cancellationToken)
+    {
+        if (channel.Observer is { } observer)
+        {
+            channel.Observer = null;
+            await ObserveAsync(channel, observer, o => o.OnClose(_observations), cancellationToken);
+        }
     }
 
     private async ValueTask RelayWindowAdjustAsync(byte[] payload, bool fromClient, CancellationToken cancellationToken)
@@ -246,6 +325,7 @@ public sealed class ConnectionRelay
         ChannelClose.Parse(payload);
         var channel = Find(payload, fromClient);
         await _record.EventAsync("channel-close", new JsonObject { ["channel"] = channel.Id, ["from"] = Side(fromClient) }, cancellationToken);
+        await CloseObserverAsync(channel, cancellationToken);
         lock (_channels)
         {
             if (fromClient)
@@ -292,6 +372,11 @@ public sealed class ConnectionRelay
         }
 
         await _record.EventAsync("channel-request", fields, cancellationToken);
+        if (!refused)
+        {
+            Observe(channel, request);
+        }
+
         await channel.ReplyLock.WaitAsync(cancellationToken);
         try
         {
@@ -308,6 +393,35 @@ public sealed class ConnectionRelay
         finally
         {
             channel.ReplyLock.Release();
+        }
+    }
+
+    /// <summary>A terminal, a shell or a subsystem request decides what, if anything, watches the channel's data.</summary>
+    private void Observe(RelayedChannel channel, ChannelRequest request)
+    {
+        if (_observers is null || channel.Observer is not null)
+        {
+            return;
+        }
+
+        try
+        {
+            switch (request.RequestType)
+            {
+                case PtyRequest.Type:
+                    channel.HasTerminal = true;
+                    break;
+                case ShellRequest.Type:
+                    channel.Observer = _observers.ForShell(channel.HasTerminal);
+                    break;
+                case SubsystemRequest.Type:
+                    channel.Observer = _observers.ForSubsystem(request.ReadData<SubsystemRequest>().SubsystemName);
+                    break;
+            }
+        }
+        catch (SshProtocolException)
+        {
+            // Malformed request data is recorded as such and judged by the target; there is nothing to observe.
         }
     }
 

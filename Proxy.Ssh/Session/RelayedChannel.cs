@@ -45,6 +45,12 @@ internal sealed class RelayedChannel(uint id, string type, uint clientId)
     /// <summary>What the recording says about the channel: its exec command, terminal and so on (for log lines).</summary>
     public string? Command { get; set; }
 
+    /// <summary>The client asked for a terminal (pty-req) on this channel.</summary>
+    public bool HasTerminal { get; set; }
+
+    /// <summary>What watches the channel's data for the record (SFTP, typed lines); null for most channels.</summary>
+    public IChannelObserver? Observer { get; set; }
+
     /// <summary>Held while replies to the client's requests are decided and sent, so they leave in order.</summary>
     public SemaphoreSlim ReplyLock { get; } = new(1, 1);
 
