@@ -340,6 +340,12 @@ public sealed class ConnectionRelay
         var channel = Find(payload, fromClient);
         await _record.EventAsync("channel-close", new JsonObject { ["channel"] = channel.Id, ["from"] = Side(fromClient) }, cancellationToken);
         await CloseObserverAsync(channel, cancellationToken);
+        if (fromClient && channel.HeldRequestId is { } held)
+        {
+            // The client gave up on the command it asked for: it must not run when someone approves it later.
+            _approvals?.Withdraw(held, "the client closed the channel");
+        }
+
         lock (_channels)
         {
             if (fromClient)
@@ -409,6 +415,7 @@ public sealed class ConnectionRelay
                 lock (channel)
                 {
                     channel.HeldForTarget = new Queue<byte[]>();
+                    channel.HeldRequestId = held.Request.Id;
                 }
             }
             else if (refused is null)
@@ -868,6 +875,7 @@ public sealed class ConnectionRelay
                     if (channel.HeldForTarget!.Count == 0)
                     {
                         channel.HeldForTarget = null;
+                        channel.HeldRequestId = null;
                         break;
                     }
 

@@ -68,6 +68,9 @@ internal sealed class RelayedChannel(uint id, string type, bool openedByClient)
     /// </summary>
     public Queue<byte[]>? HeldForTarget { get; set; }
 
+    /// <summary>The approval request the held exec waits on, while it waits.</summary>
+    public string? HeldRequestId { get; set; }
+
     /// <summary>Held while replies to the client's requests are decided and sent, so they leave in order.</summary>
     public SemaphoreSlim ReplyLock { get; } = new(1, 1);
 

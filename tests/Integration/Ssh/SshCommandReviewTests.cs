@@ -2,7 +2,10 @@ using HoopProxy.Core.Approvals;
 using HoopProxy.Host.Admin;
 using HoopProxy.Host.Configuration;
 using HoopProxy.Host.Demo;
+using HoopProxy.Ssh.Connection.Messages;
 using HoopProxy.Ssh.Policy;
+using HoopProxy.Ssh.Transport;
+using HoopProxy.Ssh.Transport.Messages;
 using HoopProxy.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
@@ -160,5 +163,35 @@ public sealed class SshCommandReviewTests : RecordedSshProxyFixture
         Assert.That(File.Exists(marker), Is.False, "the command ran after its client left");
         Assert.That(records.Where(r => r.EventType == "approval").Select(r => r.Fields!["status"]!.GetValue<string>()),
             Is.EqualTo(new[] { "requested", "withdrawn" }));
+    }
+
+    [Test]
+    public async Task A_client_that_closes_the_channel_while_its_command_waits_withdraws_the_request_and_the_stand_in_runs()
+    {
+        var marker = NewMarker(ReviewedMarker);
+        var client = await RawSshClient.LoginAsync(Proxy.Port, Proxy.HostKeyFingerprint, SshProxyInstance.UserName, SshProxyInstance.UserPassword);
+        try
+        {
+            var channel = await client.OpenSessionAsync(1 << 20, 32 * 1024);
+            await client.SendAsync(MessageBytes.Of(ChannelRequest.Create(channel.SenderChannel, wantReply: true, ExecRequest.FromText($"touch {marker}")).WriteTo));
+            var request = await WaitForRequestAsync(marker);
+            await client.SendAsync(MessageBytes.Of(new ChannelClose(channel.SenderChannel).WriteTo));
+
+            // The reply to the exec comes (the target ran the stand-in), then the target's close.
+            var seen = new List<SshMessageNumber>();
+            while (!seen.Contains(SshMessageNumber.ChannelClose))
+            {
+                seen.Add((SshMessageNumber)(await client.ReceiveAsync(TimeSpan.FromSeconds(30)))[0]);
+            }
+
+            Assert.That(_broker.PendingRequests.Select(r => r.Id), Does.Not.Contain(request.Id), "the request outlived its channel");
+            var approve = await HoopproxyAsync("approvals", "approve", request.Id);
+            Assert.That(approve.ExitCode, Is.Not.Zero, "a withdrawn request can no longer be approved");
+            Assert.That(File.Exists(marker), Is.False, "the command ran after its client closed the channel");
+        }
+        finally
+        {
+            await client.DisposeAsync();
+        }
     }
 }
