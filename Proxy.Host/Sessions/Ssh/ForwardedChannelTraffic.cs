@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Text.Json.Nodes;
 using HoopProxy.Core.Recording;
 
@@ -8,8 +9,9 @@ namespace HoopProxy.Host.Sessions.Ssh;
 /// Reads an SSH session's records in order and writes each forwarded channel (<c>direct-tcpip</c>: ssh -L, -D, -W, -J;
 /// <c>forwarded-tcpip</c>: ssh -R) as a <see cref="SyntheticTcpConversation"/>: opened at its channel-open, its
 /// CHANNEL_DATA as segments at the times they were recorded, a FIN for each side's channel-eof (or its channel-close,
-/// when it sent no EOF), and a RST for a channel still open when the recording ends. It holds one conversation per open
-/// channel and never a record after it has been written, so a session of any size streams through.
+/// when it sent no EOF), and a RST for a channel still open when the recording ends. A channel the target refused after
+/// its channel-open (<see cref="ForwardedChannelScan"/>) never connected and is only named on the report. It holds one
+/// conversation per open channel and never a record after it has been written, so a session of any size streams through.
 /// </summary>
 /// <remarks>
 /// The end that sent the SYN is the originator: for direct-tcpip the client's side (what the client sent travels from
@@ -17,7 +19,9 @@ namespace HoopProxy.Host.Sessions.Ssh;
 /// listened on; what the target's side sent is what that peer sent). The channel-open's <c>from</c> says which side
 /// opened the channel; data, EOF and close from that side are the originator's.
 /// </remarks>
-public sealed class ForwardedChannelTraffic(Func<Stream> openOutput, TextWriter report) : IDisposable
+/// <param name="refusedAfterOpen">The channels the target refused, from <see cref="ForwardedChannelScan"/>.</param>
+/// <param name="report">Gets one line per forwarded channel: its tcp.stream and ends, or why it has none.</param>
+public sealed class ForwardedChannelTraffic(PcapWriter pcap, IReadOnlyDictionary<uint, string?> refusedAfterOpen, TextWriter report)
 {
     public const string DirectTcpip = "direct-tcpip";
     public const string ForwardedTcpip = "forwarded-tcpip";
@@ -25,8 +29,6 @@ public sealed class ForwardedChannelTraffic(Func<Stream> openOutput, TextWriter 
     private readonly Dictionary<uint, ForwardedChannel> _open = [];
     private readonly HashSet<uint> _seen = [];
     private readonly ForwardedEndpoints _endpoints = new();
-    private Stream? _output;
-    private PcapWriter? _pcap;
     private DateTimeOffset _lastAt;
 
     /// <summary>How many forwarded channels became conversations (tcp.stream 0 … Conversations-1, in this order).</summary>
@@ -38,7 +40,7 @@ public sealed class ForwardedChannelTraffic(Func<Stream> openOutput, TextWriter 
     /// <summary>Bytes of forwarded channels that a TCP connection could not have carried: sent after that side's EOF, or as extended data.</summary>
     public long BytesLeftOut { get; private set; }
 
-    public IReadOnlyList<(System.Net.IPAddress Address, string Name)> SyntheticNames => _endpoints.Names.Assigned;
+    public IReadOnlyList<(IPAddress Address, string Name)> SyntheticNames => _endpoints.Names.Assigned;
 
     public void Take(SessionRecord record)
     {
@@ -67,13 +69,6 @@ public sealed class ForwardedChannelTraffic(Func<Stream> openOutput, TextWriter 
         }
 
         _open.Clear();
-        _pcap?.Flush();
-    }
-
-    public void Dispose()
-    {
-        _pcap?.Dispose();
-        _output?.Dispose();
     }
 
     private void TakeEvent(string? type, uint channel, JsonObject fields, DateTimeOffset at)
@@ -83,7 +78,11 @@ public sealed class ForwardedChannelTraffic(Func<Stream> openOutput, TextWriter 
             // Channel numbers are not reused within a session (docs/recording-format.md): the first open names a channel.
             case "channel-open" when _seen.Add(channel):
                 var channelType = (string?)fields["type"];
-                if (channelType is DirectTcpip or ForwardedTcpip)
+                if (channelType is DirectTcpip or ForwardedTcpip && refusedAfterOpen.TryGetValue(channel, out var reason))
+                {
+                    report.WriteLine($"channel {channel} ({channelType}) to {fields["host"]}:{fields["port"]}: refused by the target ({reason ?? "no reason given"}), not in the capture");
+                }
+                else if (channelType is DirectTcpip or ForwardedTcpip)
                 {
                     Open(channel, channelType, fields, at);
                 }
@@ -107,8 +106,7 @@ public sealed class ForwardedChannelTraffic(Func<Stream> openOutput, TextWriter 
     private void Open(uint channel, string type, JsonObject fields, DateTimeOffset at)
     {
         var connection = _endpoints.Assign((string?)fields["host"], SshEventFields.Long(fields["port"]), (string?)fields["originator"]);
-        _pcap ??= new PcapWriter(_output = openOutput());
-        var conversation = new SyntheticTcpConversation(_pcap, connection.Initiator, connection.Responder, InitialSequence(channel, 0), InitialSequence(channel, 1));
+        var conversation = new SyntheticTcpConversation(pcap, connection.Initiator, connection.Responder, InitialSequence(channel, 0), InitialSequence(channel, 1));
         conversation.Open(at);
         // A direct-tcpip is opened by the client, a forwarded-tcpip by the target's side; "from" says it when present.
         var opener = (string?)fields["from"] ?? (type == DirectTcpip ? "client" : "server");

@@ -15,7 +15,8 @@ public static class PcapExport
     /// <returns>
     /// 0 when written; 1 when there is nothing to export or the session cannot be read to its end (the reason is on
     /// <paramref name="errors"/>). A session without forwarded channels is refused rather than written as an empty
-    /// capture, which would read as "no traffic" where the truth is "no tunnel".
+    /// capture, which would read as "no traffic" where the truth is "no tunnel". The records are read twice, one at a
+    /// time: the events first (<see cref="ForwardedChannelScan"/>), then everything as it is written.
     /// </returns>
     /// <param name="errors">Also gets, per conversation, which channel it is and what was made up for its ends.</param>
     public static int Run(RecordingOptions options, PcapRequest request, Func<Stream> openOutput, TextWriter errors)
@@ -40,20 +41,16 @@ public static class PcapExport
                 return 1;
             }
 
-            using var traffic = new ForwardedChannelTraffic(openOutput, errors);
-            foreach (var record in reader.ReadRecords())
+            var scan = ForwardedChannelScan.Read(reader.ReadRecords());
+            if (scan.Connections == 0)
             {
-                traffic.Take(record);
-            }
-
-            traffic.End();
-            if (traffic.Conversations == 0)
-            {
-                errors.WriteLine($"session {sessionId} has no forwarded channels (direct-tcpip or forwarded-tcpip: ssh -L, -D, -W, -J or -R); "
-                    + "the pcap export writes forwarded TCP traffic — use replay or --format asciicast for terminals");
+                errors.WriteLine($"session {sessionId} has no forwarded channels (direct-tcpip or forwarded-tcpip: ssh -L, -D, -W, -J or -R)"
+                    + (scan.RefusedAfterOpen.Count > 0 ? $" that connected ({scan.RefusedAfterOpen.Count} refused by the target)" : "")
+                    + "; the pcap export writes forwarded TCP traffic — use replay or --format asciicast for terminals");
                 return 1;
             }
 
+            var traffic = Write(reader, scan, openOutput, errors);
             Summarize(sessionId, traffic, reader.Incomplete, errors);
             return 0;
         }
@@ -62,6 +59,20 @@ public static class PcapExport
             errors.WriteLine($"session {sessionId} cannot be read to its end: {e.Message}");
             return 1;
         }
+    }
+
+    private static ForwardedChannelTraffic Write(RecordingReader reader, ForwardedChannelScan scan, Func<Stream> openOutput, TextWriter errors)
+    {
+        using var output = openOutput();
+        using var pcap = new PcapWriter(output);
+        var traffic = new ForwardedChannelTraffic(pcap, scan.RefusedAfterOpen, errors);
+        foreach (var record in reader.ReadRecords())
+        {
+            traffic.Take(record);
+        }
+
+        traffic.End();
+        return traffic;
     }
 
     private static void Summarize(string sessionId, ForwardedChannelTraffic traffic, string? incomplete, TextWriter errors)
@@ -73,7 +84,7 @@ public static class PcapExport
             var n => string.Create(CultureInfo.InvariantCulture, $"; {n} other channels (terminals, commands, sftp) left out"),
         };
         errors.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"session {sessionId}: {traffic.Conversations} forwarded channel{(traffic.Conversations == 1 ? "" : "s")} written as TCP conversations{others}"));
+            $"session {sessionId}: {(traffic.Conversations == 1 ? "1 forwarded channel written as a TCP conversation" : $"{traffic.Conversations} forwarded channels written as TCP conversations")}{others}"));
         if (traffic.BytesLeftOut > 0)
         {
             errors.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -39,8 +39,6 @@ public sealed class PcapWriter : IDisposable
         _output.Write(header);
     }
 
-    public long Packets { get; private set; }
-
     /// <summary>One packet, whole (every packet here is shorter than the snap length).</summary>
     public void Write(DateTimeOffset at, ReadOnlySpan<byte> packet)
     {
@@ -52,7 +50,6 @@ public sealed class PcapWriter : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(_packetHeader.AsSpan(12), (uint)packet.Length);
         _output.Write(_packetHeader);
         _output.Write(packet);
-        Packets++;
     }
 
     /// <summary>One TCP segment in its IP packet.</summary>
