@@ -10,7 +10,7 @@ namespace HoopProxy.Host.Sessions.Ssh;
 /// <c>forwarded-tcpip</c>: ssh -R) as a <see cref="SyntheticTcpConversation"/>: opened at its channel-open, its
 /// CHANNEL_DATA as segments at the times they were recorded, a FIN for each side's channel-eof (or its channel-close,
 /// when it sent no EOF), and a RST for a channel still open when the recording ends. A channel the target refused after
-/// its channel-open (<see cref="ForwardedChannelScan"/>) never connected and is only named on the report. It holds one
+/// its channel-open, or the client refused (<see cref="ForwardedChannelScan"/>), never connected and is only named on the report. It holds one
 /// conversation per open channel and never a record after it has been written, so a session of any size streams through.
 /// </summary>
 /// <remarks>
@@ -19,9 +19,9 @@ namespace HoopProxy.Host.Sessions.Ssh;
 /// listened on; what the target's side sent is what that peer sent). The channel-open's <c>from</c> says which side
 /// opened the channel; data, EOF and close from that side are the originator's.
 /// </remarks>
-/// <param name="refusedAfterOpen">The channels the target refused, from <see cref="ForwardedChannelScan"/>.</param>
+/// <param name="refusedAfterOpen">The channels refused after their open, and by whom, from <see cref="ForwardedChannelScan"/>.</param>
 /// <param name="report">Gets one line per forwarded channel: its tcp.stream and ends, or why it has none.</param>
-public sealed class ForwardedChannelTraffic(PcapWriter pcap, IReadOnlyDictionary<uint, string?> refusedAfterOpen, TextWriter report)
+public sealed class ForwardedChannelTraffic(PcapWriter pcap, IReadOnlyDictionary<uint, string> refusedAfterOpen, TextWriter report)
 {
     public const string DirectTcpip = "direct-tcpip";
     public const string ForwardedTcpip = "forwarded-tcpip";
@@ -78,9 +78,9 @@ public sealed class ForwardedChannelTraffic(PcapWriter pcap, IReadOnlyDictionary
             // Channel numbers are not reused within a session (docs/recording-format.md): the first open names a channel.
             case "channel-open" when _seen.Add(channel):
                 var channelType = (string?)fields["type"];
-                if (channelType is DirectTcpip or ForwardedTcpip && refusedAfterOpen.TryGetValue(channel, out var reason))
+                if (channelType is DirectTcpip or ForwardedTcpip && refusedAfterOpen.TryGetValue(channel, out var refusal))
                 {
-                    report.WriteLine($"channel {channel} ({channelType}) to {fields["host"]}:{fields["port"]}: refused by the target ({reason ?? "no reason given"}), not in the capture");
+                    report.WriteLine($"channel {channel} ({channelType}) to {fields["host"]}:{fields["port"]}: refused by {refusal}, not in the capture");
                 }
                 else if (channelType is DirectTcpip or ForwardedTcpip)
                 {

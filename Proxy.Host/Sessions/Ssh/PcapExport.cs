@@ -45,7 +45,7 @@ public static class PcapExport
             if (scan.Connections == 0)
             {
                 errors.WriteLine($"session {sessionId} has no forwarded channels (direct-tcpip or forwarded-tcpip: ssh -L, -D, -W, -J or -R)"
-                    + (scan.RefusedAfterOpen.Count > 0 ? $" that connected ({scan.RefusedAfterOpen.Count} refused by the target)" : "")
+                    + (scan.RefusedAfterOpen.Count > 0 ? $" that connected ({scan.RefusedAfterOpen.Count} refused when opened)" : "")
                     + "; the pcap export writes forwarded TCP traffic — use replay or --format asciicast for terminals");
                 return 1;
             }

@@ -22,25 +22,23 @@ public sealed class SshPcapExportTests : RecordedSshProxyFixture
     private static readonly string Hoopproxy = Path.Combine(AppContext.BaseDirectory, "hoopproxy.dll");
 
     /// <summary>Greets, reads until the client's EOF, answers with what it read reversed, and closes: each direction differs.</summary>
-    private readonly TcpListener _reverser = new(IPAddress.Loopback, 0);
-    private Task _reverserLoop = null!;
+    private readonly LoopbackTcpServer _reverser = LoopbackTcpServer.Serving(ReverseAsync);
+
+    /// <summary>Reads one line and answers it in capitals, then closes (a shell's /dev/tcp cannot send an EOF alone).</summary>
+    private readonly LoopbackTcpServer _shouter = LoopbackTcpServer.Serving(ShoutAsync);
+
     private string _config = null!;
 
-    private int ReverserPort => ((IPEndPoint)_reverser.LocalEndpoint).Port;
+    private int ReverserPort => _reverser.Port;
 
-    protected override Task<ChannelPolicy?> ChannelPolicyAsync(LocalSshd sshd)
-    {
-        _reverser.Start();
-        _reverserLoop = ServeAsync();
-        return Task.FromResult<ChannelPolicy?>(new ChannelPolicy(
-        [
-            new ChannelRule("reverser", ChannelAction.Allow)
-            {
-                Channels = [ChannelPolicy.DirectTcpip],
-                Destinations = [new DestinationPattern("127.0.0.1", (uint)ReverserPort), new DestinationPattern("localhost", null)],
-            },
-        ]));
-    }
+    protected override Task<ChannelPolicy?> ChannelPolicyAsync(LocalSshd sshd) => Task.FromResult<ChannelPolicy?>(new ChannelPolicy(
+    [
+        new ChannelRule("tunnels", ChannelAction.Allow)
+        {
+            Channels = [ChannelPolicy.DirectTcpip, ChannelPolicy.TcpipForward],
+            Destinations = [new DestinationPattern("127.0.0.1", null), new DestinationPattern("localhost", null)],
+        },
+    ]));
 
     [OneTimeSetUp]
     public async Task WriteConfiguration()
@@ -55,11 +53,10 @@ public sealed class SshPcapExportTests : RecordedSshProxyFixture
     }
 
     [OneTimeTearDown]
-    public async Task StopReverserAsync()
+    public async Task StopServersAsync()
     {
-        _reverser.Stop();
-        _reverser.Dispose();
-        await _reverserLoop;
+        await _reverser.DisposeAsync();
+        await _shouter.DisposeAsync();
     }
 
     [Test]
@@ -137,6 +134,33 @@ public sealed class SshPcapExportTests : RecordedSshProxyFixture
     }
 
     [Test]
+    public async Task Remote_forwarding_is_a_conversation_from_the_peer_that_connected_on_the_targets_side()
+    {
+        var listenPort = LocalPostgresCluster.FreeTcpPort();
+        // On the target host a shell connects to the forward; the connection comes back through the proxy to the shouter.
+        var command = $"exec 3<>/dev/tcp/127.0.0.1/{listenPort.ToString(CultureInfo.InvariantCulture)}; printf 'from the target side\\n' >&3; cat <&3";
+        ExternalProcess.Result ssh = null!;
+        var session = (await NewSealedSessionsAsync(async () => ssh = await Proxy.RunSshAsync(command,
+            ["-o", "ExitOnForwardFailure=yes", "-R", $"{listenPort.ToString(CultureInfo.InvariantCulture)}:127.0.0.1:{_shouter.Port.ToString(CultureInfo.InvariantCulture)}"]))).Single();
+        Assert.That(ssh.ExitCode, Is.Zero, ssh.Combined);
+        Assert.That(ssh.StandardOutput, Is.EqualTo("heard: FROM THE TARGET SIDE\n"), "the tunnel itself worked");
+        var open = Records(session).Single(r => r.EventType == "channel-open" && (string?)r.Fields!["type"] == "forwarded-tcpip").Fields!;
+        var originator = IPEndPoint.Parse((string)open["originator"]!);
+
+        var pcap = Path.Combine(Proxy.Directory, session.SessionId + ".pcap");
+        var export = await HoopproxyAsync("sessions", "export", session.SessionId, "--format", "pcap", "-o", pcap);
+
+        Assert.That(export.ExitCode, Is.Zero, export.Combined);
+        // The target's sshd names the forward as the client asked for it: "localhost", a name.
+        Assert.That(export.StandardError, Does.Contain($"tcp.stream 0 = channel {open["channel"]} (forwarded-tcpip): {originator} → 198.18.0.1:{listenPort.ToString(CultureInfo.InvariantCulture)} (localhost shown as 198.18.0.1)"));
+        Assert.That(export.StandardError, Does.Contain("1 other channel (a terminal, command or sftp) left out"));
+        var (initiator, responder) = await FollowAsync(pcap, stream: 0);
+        Assert.That(Encoding.ASCII.GetString(initiator), Is.EqualTo("from the target side\n"), "what the shell on the target sent, from the originator");
+        Assert.That(Encoding.ASCII.GetString(responder), Is.EqualTo("heard: FROM THE TARGET SIDE\n"), "what came back from beside the client");
+        await AssertCleanAsync(pcap);
+    }
+
+    [Test]
     public async Task A_session_without_forwarded_channels_is_refused_and_leaves_no_file()
     {
         var session = (await NewSealedSessionsAsync(async () =>
@@ -168,7 +192,7 @@ public sealed class SshPcapExportTests : RecordedSshProxyFixture
         var export = await HoopproxyAsync("sessions", "export", session.SessionId, "--format", "pcap", "-o", Path.Combine(Proxy.Directory, "refused.pcap"));
 
         Assert.That(export.ExitCode, Is.EqualTo(1), export.Combined);
-        Assert.That(export.StandardError, Does.Contain("that connected (1 refused by the target)"));
+        Assert.That(export.StandardError, Does.Contain("that connected (1 refused when opened)"));
     }
 
     /// <summary>
@@ -236,33 +260,20 @@ public sealed class SshPcapExportTests : RecordedSshProxyFixture
         return Encoding.ASCII.GetString(answer.ToArray());
     }
 
-    private async Task ServeAsync()
+    private static async Task ReverseAsync(NetworkStream stream)
     {
-        while (true)
-        {
-            TcpClient client;
-            try
-            {
-                client = await _reverser.AcceptTcpClientAsync();
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
-            {
-                return;
-            }
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(Banner));
+        using var received = new MemoryStream();
+        await stream.CopyToAsync(received);
+        var reversed = received.ToArray();
+        Array.Reverse(reversed);
+        await stream.WriteAsync(reversed);
+    }
 
-            _ = Task.Run(async () =>
-            {
-                using (client)
-                {
-                    var stream = client.GetStream();
-                    await stream.WriteAsync(Encoding.ASCII.GetBytes(Banner));
-                    using var received = new MemoryStream();
-                    await stream.CopyToAsync(received);
-                    var reversed = received.ToArray();
-                    Array.Reverse(reversed);
-                    await stream.WriteAsync(reversed);
-                }
-            });
-        }
+    private static async Task ShoutAsync(NetworkStream stream)
+    {
+        using var reader = new StreamReader(stream, Encoding.ASCII, leaveOpen: true);
+        var line = await reader.ReadLineAsync();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"heard: {line?.ToUpperInvariant()}\n"));
     }
 }

@@ -203,7 +203,7 @@ public sealed class PcapExportTests
 
         var (none, nothing, refusal) = Export("all-refused");
         Assert.That((none, nothing), Is.EqualTo((1, (PcapTestCapture?)null)));
-        Assert.That(refusal, Does.Contain("has no forwarded channels (direct-tcpip or forwarded-tcpip: ssh -L, -D, -W, -J or -R) that connected (1 refused by the target)"));
+        Assert.That(refusal, Does.Contain("has no forwarded channels (direct-tcpip or forwarded-tcpip: ssh -L, -D, -W, -J or -R) that connected (1 refused when opened)"));
     }
 
     [Test]
