@@ -63,13 +63,14 @@ public static class SessionsCommand
         export.Validators.Add(result =>
         {
             var chosen = result.GetValue(format);
-            if (chosen is not ("asciicast" or "pcap") && (result.GetValue(exportChannel) is not null || result.GetValue(input) || result.GetValue(exportUnverified)))
-            {
-                result.AddError("--channel, --input and --unverified apply to --format asciicast only (--unverified to pcap too)");
-            }
-            else if (chosen == "pcap" && (result.GetValue(exportChannel) is not null || result.GetValue(input)))
+            if (chosen != "asciicast" && (result.GetValue(exportChannel) is not null || result.GetValue(input)))
             {
                 result.AddError("--channel and --input apply to --format asciicast only");
+            }
+
+            if (chosen is not ("asciicast" or "pcap") && result.GetValue(exportUnverified))
+            {
+                result.AddError("--unverified applies to --format asciicast and pcap only (json and text warn instead)");
             }
         });
         export.SetAction(parse => Run(parse.GetRequiredValue(config), options => Export(options, parse.GetRequiredValue(exportId), parse.GetValue(format)!,
