@@ -3,14 +3,15 @@ namespace HoopProxy.Ssh.Shell;
 /// <summary>
 /// Reads what the target's terminal output does to the screen, as far as the line reader needs it: whether a
 /// full-screen program has switched to the alternate screen (<c>CSI ? 1049 h</c> … <c>l</c>, and the older 47 and 1047:
-/// vim, less, top, tmux), and the text on the cursor's row so far — enough to see a password prompt
-/// (<c>[sudo] password for alice: </c>). Escape sequences and terminal strings (window titles) are skipped; nothing is
-/// kept beyond <see cref="TailLength"/> bytes, and the text between escape sequences is passed over with vectorised
-/// searches, so bulk output costs little.
+/// vim, less, top, tmux), and the text on the cursor's row — enough to see a password prompt
+/// (<c>[sudo] password for alice: </c>). Text and ordinary CSI sequences (colours, cursor motion) are passed over with
+/// vectorised searches, so bulk output costs little; only the last <see cref="KeptOutput"/> bytes are kept, and the
+/// prompt row is read from them when a line begins.
 /// </summary>
 internal sealed class TerminalOutputScanner
 {
-    public const int TailLength = 96;
+    /// <summary>Enough for a prompt row with colours and a window title.</summary>
+    public const int KeptOutput = 256;
 
     private const byte Esc = 0x1B;
 
@@ -28,29 +29,46 @@ internal sealed class TerminalOutputScanner
     private int _parameter;
     private bool _switchesScreen;
 
-    private readonly byte[] _tail = new byte[TailLength];
-    private int _tailLength;
+    private readonly byte[] _kept = new byte[KeptOutput];
+    private int _keptLength;
 
     public bool AlternateScreen { get; private set; }
 
     public void Read(ReadOnlySpan<byte> output)
     {
+        Keep(output);
         var i = 0;
         while (i < output.Length)
         {
-            if (_state == State.Ground)
+            switch (_state)
             {
-                var rest = output[i..];
-                var escape = rest.IndexOf(Esc);
-                var text = escape < 0 ? rest : rest[..escape];
-                KeepTail(text);
-                i += text.Length + (escape < 0 ? 0 : 1);
-                if (escape >= 0)
-                {
-                    _state = State.Escape;
-                }
+                case State.Ground:
+                    var escape = output[i..].IndexOf(Esc);
+                    if (escape < 0)
+                    {
+                        return;
+                    }
 
-                continue;
+                    i += escape + 1;
+                    _state = State.Escape;
+                    continue;
+                case State.Escape when output[i] == '[' && i + 1 < output.Length && output[i + 1] != '?':
+                    // The usual sequence (colour, cursor motion) at once: parameters and intermediates, then the final byte.
+                    // Sequences are a few bytes long: a plain loop beats a vectorised search here.
+                    var end = i + 1;
+                    while (end < output.Length && output[end] is >= 0x20 and <= 0x3F)
+                    {
+                        end++;
+                    }
+
+                    if (end < output.Length && output[end] is >= 0x40 and <= 0x7E)
+                    {
+                        i = end + 1;
+                        _state = State.Ground;
+                        continue;
+                    }
+
+                    break;
             }
 
             Step(output[i++]);
@@ -63,20 +81,73 @@ internal sealed class TerminalOutputScanner
     /// </summary>
     public bool PromptAsksForSecret()
     {
-        var row = _tail.AsSpan(0, _tailLength).TrimEnd((byte)' ');
+        Span<byte> row = stackalloc byte[KeptOutput];
+        row = row[..CursorRow(row)].TrimEnd((byte)' ');
         if (row.IsEmpty || row[^1] != ':')
         {
             return false;
         }
 
-        Span<byte> lower = stackalloc byte[TailLength];
         for (var i = 0; i < row.Length; i++)
         {
-            lower[i] = row[i] is >= (byte)'A' and <= (byte)'Z' ? (byte)(row[i] | 0x20) : row[i];
+            row[i] = row[i] is >= (byte)'A' and <= (byte)'Z' ? (byte)(row[i] | 0x20) : row[i];
         }
 
-        lower = lower[..row.Length];
-        return lower.IndexOf("password"u8) >= 0 || lower.IndexOf("passphrase"u8) >= 0 || lower.IndexOf("passcode"u8) >= 0;
+        return row.IndexOf("password"u8) >= 0 || row.IndexOf("passphrase"u8) >= 0 || row.IndexOf("passcode"u8) >= 0;
+    }
+
+    /// <summary>The text after the last line break of the kept output, without escape sequences and terminal strings.</summary>
+    private int CursorRow(Span<byte> row)
+    {
+        var kept = _kept.AsSpan(0, _keptLength);
+        kept = kept[(kept.LastIndexOfAny((byte)'\n', (byte)'\r') + 1)..];
+        var length = 0;
+        var i = 0;
+        while (i < kept.Length)
+        {
+            var b = kept[i++];
+            if (b != Esc)
+            {
+                if (b >= 0x20)
+                {
+                    row[length++] = b;
+                }
+
+                continue;
+            }
+
+            if (i < kept.Length && kept[i] == '[')
+            {
+                var end = kept[(i + 1)..].IndexOfAnyInRange((byte)0x40, (byte)0x7E);
+                i = end < 0 ? kept.Length : i + end + 2;
+            }
+            else if (i < kept.Length && kept[i] is (byte)']' or (byte)'P')
+            {
+                var end = kept[i..].IndexOfAny((byte)0x07, Esc);
+                i = end < 0 ? kept.Length : i + end + (kept[i + end] == Esc ? 2 : 1);
+            }
+            else
+            {
+                i++;
+            }
+        }
+
+        return length;
+    }
+
+    private void Keep(ReadOnlySpan<byte> output)
+    {
+        if (output.Length >= KeptOutput)
+        {
+            output[^KeptOutput..].CopyTo(_kept);
+            _keptLength = KeptOutput;
+            return;
+        }
+
+        var keep = Math.Min(_keptLength, KeptOutput - output.Length);
+        _kept.AsSpan(_keptLength - keep, keep).CopyTo(_kept);
+        output.CopyTo(_kept.AsSpan(keep));
+        _keptLength = keep + output.Length;
     }
 
     private void Step(byte b)
@@ -138,7 +209,7 @@ internal sealed class TerminalOutputScanner
 
                 break;
             case State.TerminalString:
-                if (b == 0x07 || b is 0x18 or 0x1A)
+                if (b is 0x07 or 0x18 or 0x1A)
                 {
                     _state = State.Ground;
                 }
@@ -164,28 +235,5 @@ internal sealed class TerminalOutputScanner
     {
         _switchesScreen |= _parameter is 47 or 1047 or 1049;
         _parameter = 0;
-    }
-
-    /// <summary>Keeps the last <see cref="TailLength"/> bytes of text since the last line break.</summary>
-    private void KeepTail(ReadOnlySpan<byte> text)
-    {
-        var lineBreak = text.LastIndexOfAny((byte)'\n', (byte)'\r');
-        if (lineBreak >= 0)
-        {
-            _tailLength = 0;
-            text = text[(lineBreak + 1)..];
-        }
-
-        if (text.Length >= TailLength)
-        {
-            text[^TailLength..].CopyTo(_tail);
-            _tailLength = TailLength;
-            return;
-        }
-
-        var keep = Math.Min(_tailLength, TailLength - text.Length);
-        _tail.AsSpan(_tailLength - keep, keep).CopyTo(_tail);
-        text.CopyTo(_tail.AsSpan(keep));
-        _tailLength = keep + text.Length;
     }
 }
