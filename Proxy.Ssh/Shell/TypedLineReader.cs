@@ -35,7 +35,6 @@ internal sealed class TypedLineReader : ILineReader, IKeystrokeSink
         CtrlX,
     }
 
-    private readonly int _maxLineLength;
     private readonly KeystrokeDecoder _decoder;
     private readonly LineEditor _editor;
     private readonly LineHistory _history = new(MaxHistoryEntries, MaxHistoryCharacters);
@@ -66,12 +65,9 @@ internal sealed class TypedLineReader : ILineReader, IKeystrokeSink
 
     public TypedLineReader(int maxLineLength = DefaultMaxLineLength)
     {
-        _maxLineLength = maxLineLength;
         _decoder = new KeystrokeDecoder(this);
         _editor = new LineEditor(maxLineLength);
     }
-
-    public int MaxLineLength => _maxLineLength;
 
     /// <summary>A full-screen program has the terminal: keystrokes are not read as command lines.</summary>
     public bool Suspended => _screen.AlternateScreen;
