@@ -331,6 +331,11 @@ public sealed class ConnectionRelay
         ChannelEof.Parse(payload);
         var channel = Find(payload, fromClient);
         await _record.EventAsync("channel-eof", new JsonObject { ["channel"] = channel.Id, ["from"] = Side(fromClient) }, cancellationToken);
+        if (channel.Observer is { } observer)
+        {
+            await ObserveAsync(channel, observer, o => o.OnEof(fromClient, _observations), cancellationToken);
+        }
+
         await ForwardAsync(payload, channel, fromClient, cancellationToken);
     }
 

@@ -22,6 +22,14 @@ public interface IChannelObserver
     /// <summary>The payload of one CHANNEL_DATA message, from the client or from the target, before it is forwarded.</summary>
     void OnData(bool fromClient, ReadOnlySpan<byte> data, ICollection<ChannelObservation> observations);
 
+    /// <summary>
+    /// A side sent EOF on the channel, before it is forwarded: a shell reading a script runs its last line at the end of
+    /// its input even without a newline, so that line must be judged now.
+    /// </summary>
+    void OnEof(bool fromClient, ICollection<ChannelObservation> observations)
+    {
+    }
+
     /// <summary>The channel closed or the session ended: what was unfinished (a file still open, a line not ended) is reported.</summary>
     void OnClose(ICollection<ChannelObservation> observations);
 }

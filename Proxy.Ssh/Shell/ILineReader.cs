@@ -9,6 +9,9 @@ internal interface ILineReader
     /// <summary>Bytes the client's terminal is sent (the shell's echo, prompts, full-screen programs).</summary>
     void ReadOutput(ReadOnlySpan<byte> output);
 
+    /// <summary>The client's input ended (EOF): a line the shell runs anyway, without its newline, is added as entered.</summary>
+    void EndOfInput(List<TypedLine> lines);
+
     /// <summary>The channel closed: a line begun but not ended is added as <see cref="TypedLineEnd.Unfinished"/>.</summary>
     void Finish(List<TypedLine> lines);
 }

@@ -36,6 +36,16 @@ internal sealed class ScriptLineReader(int maxLineLength = TypedLineReader.Defau
     {
     }
 
+    /// <summary>A shell reading a script runs a last line that has no newline when its input ends.</summary>
+    public void EndOfInput(List<TypedLine> lines)
+    {
+        Append([], flush: true);
+        if (_begun)
+        {
+            Emit(TypedLineEnd.Entered, lines);
+        }
+    }
+
     public void Finish(List<TypedLine> lines)
     {
         Append([], flush: true);

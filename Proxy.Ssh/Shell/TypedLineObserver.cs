@@ -37,6 +37,18 @@ internal sealed class TypedLineObserver(ILineReader reader, Func<string, string?
         Report(observations);
     }
 
+    public void OnEof(bool fromClient, ICollection<ChannelObservation> observations)
+    {
+        if (_ended || !fromClient)
+        {
+            return;
+        }
+
+        _lines.Clear();
+        reader.EndOfInput(_lines);
+        Report(observations);
+    }
+
     public void OnClose(ICollection<ChannelObservation> observations)
     {
         if (_ended)

@@ -95,6 +95,11 @@ internal sealed class TypedLineReader : ILineReader, IKeystrokeSink
         }
     }
 
+    /// <summary>With a terminal, the end of the client's input runs nothing: a line is run by its Enter alone.</summary>
+    public void EndOfInput(List<TypedLine> lines)
+    {
+    }
+
     public void Finish(List<TypedLine> lines)
     {
         _lines = lines;

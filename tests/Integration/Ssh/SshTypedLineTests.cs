@@ -238,4 +238,19 @@ public sealed class SshTypedLineTests : RecordedSshProxyFixture
         Assert.That(File.Exists(marker), Is.False);
         Assert.That(TypedLines(records).Single(l => l["blocked"] is not null)["line"]!.GetValue<string>(), Is.EqualTo("touch " + marker));
     }
+
+    [Test]
+    public async Task A_scripts_last_line_without_a_newline_is_judged_before_the_shell_runs_it_at_the_end_of_input()
+    {
+        var marker = ForbiddenPrefix + Guid.NewGuid().ToString("N");
+        var records = await RecordsOfNewSessionAsync(async () =>
+        {
+            var ssh = await ExternalProcess.RunAsync("ssh", [.. Proxy.SshOptions(), "-T", $"{SshProxyInstance.UserName}@127.0.0.1"],
+                standardInput: $"echo first\ntouch {marker}", timeout: TimeSpan.FromSeconds(60));
+            Assert.That(ssh.ExitCode, Is.EqualTo(255), ssh.Combined);
+            Assert.That(ssh.StandardError, Does.Contain("hoopproxy ended the session"));
+        });
+        Assert.That(File.Exists(marker), Is.False, "bash ran the last line at the end of its input");
+        Assert.That(TypedLines(records).Single(l => l["blocked"] is not null)["line"]!.GetValue<string>(), Is.EqualTo("touch " + marker));
+    }
 }

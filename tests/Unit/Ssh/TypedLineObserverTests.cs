@@ -56,6 +56,22 @@ public sealed class TypedLineObserverTests
     }
 
     [Test]
+    public void A_scripts_last_line_without_a_newline_is_judged_at_the_clients_EOF_as_the_shell_runs_it_then()
+    {
+        var script = Observer(terminal: false);
+        Assert.That(Input(script, "echo one\nrm -rf /tmp/x"), Has.Count.EqualTo(1), "the last line is not ended yet");
+        var atEof = new List<ChannelObservation>();
+        script.OnEof(fromClient: true, atEof);
+        Assert.That(atEof.Single().EndSession, Is.EqualTo("blocked by rule \"no-rm\""));
+
+        var keys = Observer(terminal: true);
+        Assert.That(Input(keys, "rm -rf /tmp/x"), Is.Empty);
+        var atTerminalEof = new List<ChannelObservation>();
+        keys.OnEof(fromClient: true, atTerminalEof);
+        Assert.That(atTerminalEof, Is.Empty, "with a terminal, only Enter runs a line");
+    }
+
+    [Test]
     public void A_blocked_line_ends_the_session_and_what_came_with_it_is_withheld()
     {
         var observer = Observer();
