@@ -50,13 +50,16 @@ public sealed class SshTimelineText(TextWriter output, ConsoleStyle style)
                 $"login {Text(f["user"])} by {Text(f["method"])}{Optional(" key ", f["key_fingerprint"])}{Optional(" to ", f["target"])}: {Text(f["outcome"])}{Optional(": ", f["reason"])}"),
             "upstream" => Tone(Text(f["outcome"]) == "success",
                 $"upstream {Text(f["target"])} at {Text(f["host"])}:{Text(f["port"])} as {Text(f["account"])}{Optional(", host key ", f["host_key"])}: {Text(f["outcome"])}{Optional(": ", f["message"])}"),
-            "channel-open" => $"{channel} opened: {Text(f["type"])}, by the {Text(f["from"])}",
+            "channel-open" => $"{channel} opened: {Text(f["type"])}{Forwarded(f)}, by the {Text(f["from"])}{Optional(", rule ", f["rule"])}",
             "channel-request" => Request(channel, f),
             "channel-refused" => style.Yellow($"channel{Optional(" ", f["channel"])} refused: {Text(f["type"])}{Optional(" from the ", f["from"])}{Optional(" by the ", f["refused_by"])}: {Text(f["reason"])}"),
             "channel-eof" => style.Dim($"{channel}: end of data from the {Text(f["from"])}"),
             "channel-close" => style.Dim($"{channel} closed by the {Text(f["from"])}"),
             "typed-line" => TypedLine(channel, f),
-            "global-request" => style.Yellow($"global request {Text(f["request"])} from the {Text(f["from"])}{Optional(" refused: ", f["refused"])}"),
+            "global-request" => GlobalRequest(f),
+            "global-reply" => Tone(f["success"]?.GetValueKind() == JsonValueKind.True,
+                $"the target {(f["success"]?.GetValueKind() == JsonValueKind.True ? "agreed to" : "refused")} {Text(f["request"])} {Text(f["address"])}:{Text(f["port"])}{Optional(", listening on port ", f["bound_port"])}"),
+            "approval" => Approval(channel, f),
             "disconnect" => $"disconnect: {Text(f["reason"])}",
             _ => style.Dim($"{type}: {f.ToJsonString(Readable)}"),
         };
@@ -78,7 +81,7 @@ public sealed class SshTimelineText(TextWriter output, ConsoleStyle style)
 
         return request switch
         {
-            "exec" => $"{channel}: exec {style.Cyan(Text(f["command"]))}",
+            "exec" => $"{channel}: exec {style.Cyan(Text(f["command"]))}{Optional(" (held for approval: ", f["approval"])}{(f["approval"] is null ? "" : ")")}",
             "shell" => $"{channel}: {style.Cyan("shell")}",
             "subsystem" => $"{channel}: subsystem {style.Cyan(Text(f["subsystem"]))}",
             "pty-req" => $"{channel}: terminal {Text(f["term"])} {Text(f["cols"])}x{Text(f["rows"])}",
@@ -89,6 +92,31 @@ public sealed class SshTimelineText(TextWriter output, ConsoleStyle style)
             "exit-signal" => style.Red($"{channel}: killed by signal {Text(f["signal"])}" +
                 $"{(f["core_dumped"]?.GetValueKind() == JsonValueKind.True ? " (core dumped)" : "")}{Optional(": ", f["message"])}"),
             _ => style.Dim($"{channel}: {request}{from}"),
+        };
+    }
+
+    /// <summary>Where a forwarded channel leads: " to host:port from originator" (direct-tcpip) or " on host:port from originator" (ssh -R).</summary>
+    private static string Forwarded(JsonObject f) => f["port"] is null ? ""
+        : $"{(Text(f["type"]) == "forwarded-tcpip" ? " on " : " to ")}{Text(f["host"])}:{Text(f["port"])}{Optional(" from ", f["originator"])}";
+
+    private string GlobalRequest(JsonObject f)
+    {
+        var where = f["address"] is null ? "" : $" {Text(f["address"])}:{Text(f["port"])}";
+        var text = $"global request {Text(f["request"])}{where} from the {Text(f["from"])}{Optional(", rule ", f["rule"])}";
+        return f["refused"] is { } refused ? style.Yellow($"{text} refused: {Text(refused)}") : text;
+    }
+
+    /// <summary>An exec request held for approval, and its outcome.</summary>
+    private string Approval(string channel, JsonObject f)
+    {
+        var status = Text(f["status"]);
+        var text = $"{channel}: approval {Text(f["request"])} {status}{Optional(" by ", f["decided_by"])} under rule {Text(f["rule"])}" +
+            $"{Optional(": ", f["reason"])}{(status == "requested" ? $", approvers {string.Join(", ", f["approvers"]?.AsArray().Select(Text) ?? [])}" : "")}";
+        return status switch
+        {
+            "approved" => style.Green(text),
+            "requested" => style.Yellow(text),
+            _ => style.Red(text),
         };
     }
 

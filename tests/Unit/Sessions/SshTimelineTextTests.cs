@@ -72,4 +72,66 @@ public sealed class SshTimelineTextTests
         Assert.That(output.ToString(), Does.Not.Contain("TOPSECRET"));
         Assert.That(lines[^2], Does.StartWith("sealed: "));
     }
+
+    [Test]
+    public async Task Forwarding_and_approvals_read_as_sentences()
+    {
+        using var fixture = new RecordingFixture();
+        await using (var store = await fixture.OpenAsync())
+        {
+            await using var ssh = await SshRecordingWriter.StartAsync(store, "forwarded");
+            await ssh.EventAsync("channel-open", new JsonObject
+            {
+                ["channel"] = 0, ["type"] = "direct-tcpip", ["from"] = "client", ["host"] = "db.internal", ["port"] = 5432, ["originator"] = "127.0.0.1:50000",
+                ["rule"] = "db-tunnels",
+            });
+            await ssh.EventAsync("global-request", new JsonObject
+            {
+                ["request"] = "tcpip-forward", ["from"] = "client", ["address"] = "localhost", ["port"] = 0, ["rule"] = "reverse",
+            });
+            await ssh.EventAsync("global-reply", new JsonObject
+            {
+                ["request"] = "tcpip-forward", ["address"] = "localhost", ["port"] = 0, ["success"] = true, ["bound_port"] = 40123,
+            });
+            await ssh.EventAsync("global-request", new JsonObject
+            {
+                ["request"] = "tcpip-forward", ["from"] = "client", ["address"] = "0.0.0.0", ["port"] = 80, ["refused"] = "no rule allows it",
+            });
+            await ssh.EventAsync("channel-open", new JsonObject
+            {
+                ["channel"] = 1, ["type"] = "forwarded-tcpip", ["from"] = "server", ["host"] = "localhost", ["port"] = 40123, ["originator"] = "127.0.0.1:41000",
+                ["rule"] = "reverse",
+            });
+            await ssh.OpenAsync(2);
+            await ssh.RequestAsync(2, "exec", new() { ["command"] = "kill -HUP 1", ["approval"] = "apr-0123456789" });
+            await ssh.EventAsync("approval", new JsonObject
+            {
+                ["channel"] = 2, ["status"] = "requested", ["request"] = "apr-0123456789", ["rule"] = "kill-needs-approval",
+                ["approvers"] = new JsonArray("dba", "dora"),
+            });
+            await ssh.EventAsync("approval", new JsonObject
+            {
+                ["channel"] = 2, ["status"] = "denied", ["request"] = "apr-0123456789", ["rule"] = "kill-needs-approval", ["decided_by"] = "dora",
+                ["reason"] = "not now",
+            });
+            await ssh.CompleteAsync();
+        }
+
+        using var output = new StringWriter();
+        new TimelineText(output, new ConsoleStyle(false)).Write(new RecordingReader(fixture.SessionPath("forwarded")), 20);
+        var lines = output.ToString().Split(Environment.NewLine).Select(l => Regex.Replace(l, @"^\+ *[0-9.]+s  ", "")).ToList();
+
+        Assert.That(lines.Skip(3).Take(8), Is.EqualTo(new[]
+        {
+            "channel 0 opened: direct-tcpip to db.internal:5432 from 127.0.0.1:50000, by the client, rule db-tunnels",
+            "global request tcpip-forward localhost:0 from the client, rule reverse",
+            "the target agreed to tcpip-forward localhost:0, listening on port 40123",
+            "global request tcpip-forward 0.0.0.0:80 from the client refused: no rule allows it",
+            "channel 1 opened: forwarded-tcpip on localhost:40123 from 127.0.0.1:41000, by the server, rule reverse",
+            "channel 2 opened: session, by the client",
+            "channel 2: exec kill -HUP 1 (held for approval: apr-0123456789)",
+            "channel 2: approval apr-0123456789 requested under rule kill-needs-approval, approvers dba, dora",
+        }));
+        Assert.That(lines[11], Is.EqualTo("channel 2: approval apr-0123456789 denied by dora under rule kill-needs-approval: not now"));
+    }
 }
