@@ -1,4 +1,5 @@
 using HoopProxy.Ssh.Policy;
+using HoopProxy.Ssh.Sftp;
 
 namespace HoopProxy.Ssh.Session;
 
@@ -9,7 +10,8 @@ namespace HoopProxy.Ssh.Session;
 /// </summary>
 public sealed class ChannelObservers(ChannelOpenJudge judge, bool recording)
 {
-    public IChannelObserver? ForSubsystem(string name) => null;
+    /// <summary>The SFTP decoder for "sftp" while recording (its events describe the session; without a record they go nowhere).</summary>
+    public IChannelObserver? ForSubsystem(string name) => recording && name == "sftp" ? new SftpObserver() : null;
 
     public IChannelObserver? ForShell(bool hasTerminal) => null;
 
