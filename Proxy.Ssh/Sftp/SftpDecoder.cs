@@ -188,13 +188,22 @@ internal sealed class SftpDecoder : ISftpPacketHandler, IDisposable
             return;
         }
 
-        // A size set while writing cuts or extends the file: what was hashed is then no longer the whole file.
-        if (attributes.HasSize && attributes.Size != handle.Writes.NextOffset)
+        var fields = SftpEvents.SetStat("fsetstat", handle.Path, attributes, handle.Handle);
+        if (!attributes.HasSize)
         {
-            handle.Writes.GiveUp($"its size was set to {attributes.Size} while open (fsetstat)");
+            ExpectChange(id, fields);
         }
-
-        ExpectChange(id, SftpEvents.SetStat("fsetstat", handle.Path, attributes, handle.Handle));
+        else if (attributes.Size == handle.Writes.NextOffset)
+        {
+            // Compared when requested: the server carries out requests in the order they come.
+            Expect(id, new SftpRequest(SftpRequestKind.CutToContent, handle, Event: fields));
+        }
+        else
+        {
+            // Any other size cuts or extends the file: what was hashed is then no longer the whole file.
+            handle.Writes.GiveUp($"its size was set to {attributes.Size} while open (fsetstat)");
+            ExpectChange(id, fields);
+        }
     }
 
     private void OnExtendedRequest(uint id, ref SftpPacketReader reader)
@@ -322,6 +331,10 @@ internal sealed class SftpDecoder : ISftpPacketHandler, IDisposable
                     directory.ListingFailure ??= (SftpStatus.Name(code), message);
                 }
 
+                break;
+            case SftpRequestKind.CutToContent when request.Handle is { } file:
+                file.CutToContent |= code == SftpStatus.Ok;
+                Events.Add(SftpEvents.Answered(request.Event!, code, message));
                 break;
             case SftpRequestKind.Close when request.Handle is { } handle:
                 Events.Add(SftpEvents.Closed(handle, code, message));

@@ -30,12 +30,17 @@ internal sealed class SftpOpenHandle(byte[] handle, string path, SftpOpenFlags f
 
     public SftpContentDigest Writes { get; } = new("write");
 
+    /// <summary>The file was cut to the end of the content written (fsetstat size), so nothing beyond it is left.</summary>
+    public bool CutToContent { get; set; }
+
     /// <summary>A read at the end of the content hashed so far was answered with EOF: the reads covered the whole file.</summary>
     public bool ReachedEnd { get; set; }
 
     /// <summary>
     /// The file's SHA-256 when the whole file passed, else why not; <c>Applies</c> is false when nothing was read or
-    /// written (then there is nothing to say). A truncating open that wrote nothing made an empty file, whose hash is given.
+    /// written (then there is nothing to say). Written content is the whole file when the open truncated or created it,
+    /// or when the file was then cut to the written size; a truncating open that wrote nothing made an empty file, whose
+    /// hash is given.
     /// </summary>
     public (bool Applies, string? Sha256, string? Unavailable) Content(bool unfinished)
     {
@@ -48,7 +53,7 @@ internal sealed class SftpOpenHandle(byte[] handle, string path, SftpOpenFlags f
         {
             var reason = Writes.Unavailable
                 ?? (unfinished ? "the file was still open when the channel closed"
-                    : !Flags.StartsEmpty() ? "opened without truncate: the file may hold more than was written" : null);
+                    : !Flags.StartsEmpty() && !CutToContent ? "opened without truncate and not cut to the written size: the file may hold more than was written" : null);
             return (true, reason is null ? Writes.Finish() : null, reason);
         }
 

@@ -26,6 +26,12 @@ internal enum SftpRequestKind : byte
     /// <summary>A change answered by STATUS (remove, mkdir, rename …): its prepared event gets the status.</summary>
     Change,
 
+    /// <summary>
+    /// An fsetstat that sets the size of a file being written to where its written content ends: OpenSSH's scp
+    /// writes in place (no truncate on open) and cuts the file there at the end. Success makes the content the whole file.
+    /// </summary>
+    CutToContent,
+
     /// <summary>An extension the decoder does not know: STATUS or any other answer (EXTENDED_REPLY is success).</summary>
     Extension,
 }

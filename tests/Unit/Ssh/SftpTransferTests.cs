@@ -173,7 +173,28 @@ public sealed class SftpTransferTests
             .Client(Close(3, Handle0)).Server(Status(3, 0))
             .Play(left => left);
 
-        Assert.That(events[^1]["sha256_unavailable"]!.GetValue<string>(), Is.EqualTo("opened without truncate: the file may hold more than was written"));
+        Assert.That(events[^1]["sha256_unavailable"]!.GetValue<string>(), Is.EqualTo("opened without truncate and not cut to the written size: the file may hold more than was written"));
+    }
+
+    /// <summary>OpenSSH's scp writes in place: open without truncate, write, then cut the file at the written size.</summary>
+    [TestCase(0u, true)]
+    [TestCase(4u, false)]
+    public void Writes_in_place_then_cut_to_the_written_size_are_the_whole_file(uint answer, bool whole)
+    {
+        var content = Content(3 * Chunk);
+        var events = new SftpConversation()
+            .Client(Open(1, "/in-place", Write | Create)).Server(HandleAnswer(1, Handle0))
+            .Client([.. Enumerable.Range(0, 3).Select(i => WriteRequest((uint)(2 + i), Handle0, (ulong)(i * Chunk), content.AsSpan(i * Chunk, Chunk)))])
+            .Server(Status(2, 0), Status(3, 0), Status(4, 0))
+            .Client(Fsetstat(5, Handle0, a => a.U32(0x1).U64((ulong)content.Length))).Server(Status(5, answer))
+            .Client(Close(6, Handle0)).Server(Status(6, 0))
+            .Play(_ => 1500);
+
+        AssertEvents(events[1..2],
+            $$"""{"operation":"fsetstat","path":"/in-place","handle":"00000000","attributes":{"size":{{content.Length}}},"status":"{{(whole ? "ok" : "failure")}}"}""");
+        Assert.That(events[^1]["sha256"]?.GetValue<string>(), Is.EqualTo(whole ? Sha256(content) : null));
+        Assert.That(events[^1]["sha256_unavailable"]?.GetValue<string>(),
+            Is.EqualTo(whole ? null : "opened without truncate and not cut to the written size: the file may hold more than was written"));
     }
 
     [Test]
