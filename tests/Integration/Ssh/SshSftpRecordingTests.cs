@@ -202,6 +202,44 @@ public sealed class SshSftpRecordingTests : RecordedSshProxyFixture
     }
 
     /// <summary>
+    /// The data path at size: a 1 GiB file of random bytes up and back down in one sftp session. Both copies are
+    /// intact, and both close events carry the file's real SHA-256 (the record's data records are read one at a
+    /// time and not kept: the session holds the 2 GiB that passed).
+    /// </summary>
+    [Test]
+    public async Task A_gibibyte_goes_up_and_comes_back_intact_with_the_recorded_sha256_equal_to_the_files()
+    {
+        const int size = 1 << 30;
+        var local = Path.Combine(_folder.FullName, "gibibyte.bin");
+        var back = Path.Combine(_folder.FullName, "gibibyte-back.bin");
+        var remote = $"/tmp/hoopproxy-sftp-gibibyte-{Guid.NewGuid():N}.bin";
+        try
+        {
+            var sha256 = SshBulkTransferTests.WriteRandomFile(local, size);
+            var session = (await NewSealedSessionsAsync(() => SftpBatchAsync($"put {local} {remote}\nget {remote} {back}\nrm {remote}\n",
+                timeout: TimeSpan.FromMinutes(10)))).Single();
+
+            Assert.That(new FileInfo(back).Length, Is.EqualTo(size));
+            Assert.That(FileSha256(back), Is.EqualTo(sha256), "the file came back intact");
+            var events = Store.OpenSession(session.SessionId).ReadRecords().Where(r => r.EventType == "sftp").Select(r => r.Fields!).ToList();
+            Assert.That(Comparable(events), Is.EqualTo(new[]
+            {
+                Json($$"""{"operation":"open","path":"{{remote}}","flags":["write","create","truncate"],"attributes":{"mode":"0644"},"status":"ok"}"""),
+                Json($$"""{"operation":"close","path":"{{remote}}","flags":["write","create","truncate"],"bytes_read":0,"bytes_written":{{size}},"sha256":"{{sha256}}","status":"ok"}"""),
+                Json($$"""{"operation":"open","path":"{{remote}}","flags":["read"],"status":"ok"}"""),
+                Json($$"""{"operation":"close","path":"{{remote}}","flags":["read"],"bytes_read":{{size}},"bytes_written":0,"sha256":"{{sha256}}","status":"ok"}"""),
+                Json($$"""{"operation":"remove","path":"{{remote}}","status":"ok"}"""),
+            }));
+        }
+        finally
+        {
+            File.Delete(local);
+            File.Delete(back);
+            await Proxy.RunSshAsync($"rm -f {remote}");
+        }
+    }
+
+    /// <summary>
     /// <c>hoopproxy sessions show ID</c> on this fixture's store, as a person runs it; its standard output. (The
     /// configuration needs a listener to load; show reads only its Recording section.)
     /// </summary>
