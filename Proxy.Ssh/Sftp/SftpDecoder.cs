@@ -9,7 +9,7 @@ namespace HoopProxy.Ssh.Sftp;
 /// sum up what passed through them. Reads, writes and READDIRs make no events of their own: their bytes, hashes and
 /// entries go into the <c>close</c> or <c>listing</c> event of their handle. Lookups (stat, lstat, fstat, realpath,
 /// readlink, the statvfs, limits, expand-path, home-directory and users-groups-by-id extensions) and fsync change
-/// nothing and are not recorded.
+/// nothing and are not recorded (an fstat's size is kept: reads that reach it have read the whole file).
 /// </summary>
 internal sealed class SftpDecoder : ISftpPacketHandler, IDisposable
 {
@@ -76,7 +76,15 @@ internal sealed class SftpDecoder : ISftpPacketHandler, IDisposable
             return null;
         }
 
-        return file.Reads.Accept(read.Offset, dataLength);
+        var hash = file.Reads.Accept(read.Offset, dataLength);
+        if (hash is not null)
+        {
+            // Content past what looked like the end: the end is further on.
+            file.ReachedEnd = false;
+            file.ShortReadAtEnd = dataLength < read.Length;
+        }
+
+        return hash;
     }
 
     /// <summary>The channel closed: files and listings still open, and changes never answered, are reported as such.</summary>
@@ -175,6 +183,14 @@ internal sealed class SftpDecoder : ISftpPacketHandler, IDisposable
                 break;
             case SftpPacketType.Extended:
                 OnExtendedRequest(id, ref reader);
+                break;
+            case SftpPacketType.Fstat:
+                // Not an event; the size it answers tells when reads have covered the file (SSH.NET reads up to it).
+                if (_handles.Find(reader.ReadString()) is { IsDirectory: false } stated)
+                {
+                    Expect(id, new SftpRequest(SftpRequestKind.Fstat, stated));
+                }
+
                 break;
         }
     }
@@ -276,6 +292,13 @@ internal sealed class SftpDecoder : ISftpPacketHandler, IDisposable
             case SftpPacketType.Name when request is { Kind: SftpRequestKind.Readdir, Handle: { } directory }:
                 directory.Entries += reader.ReadUInt32();
                 break;
+            case SftpPacketType.Attrs when request is { Kind: SftpRequestKind.Fstat, Handle: { } file }:
+                if (reader.ReadAttributes() is { HasSize: true } attributes)
+                {
+                    file.ReportedSize = attributes.Size;
+                }
+
+                break;
             default:
                 OnOtherAnswer(type, request);
                 break;
@@ -317,10 +340,13 @@ internal sealed class SftpDecoder : ISftpPacketHandler, IDisposable
                 {
                     file.Reads.GiveUp($"the read at offset {request.Offset} failed: {SftpStatus.Name(code)}{Detail(message)}");
                 }
-                else if (request.Offset == file.Reads.NextOffset)
+                else if (request.Offset == file.Reads.NextOffset || (request.Offset > file.Reads.NextOffset && file.ShortReadAtEnd))
                 {
-                    // EOF where the content so far ends: the reads covered the whole file. (OpenSSH also reads ahead
-                    // past the end; those EOFs say nothing until the reads before them are answered.)
+                    // EOF where the content so far ends: the reads covered the whole file. So does an EOF beyond it
+                    // when the last content came short of what was asked — the server reads "as many bytes as it
+                    // can", so a short answer is the end (SSH.NET reads on without asking again; OpenSSH asks again
+                    // for the rest and gets its EOF right there). OpenSSH's read-ahead EOFs past the end, before the
+                    // reads ahead of them are answered, say nothing.
                     file.ReachedEnd = true;
                 }
 

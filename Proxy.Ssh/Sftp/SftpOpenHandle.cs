@@ -36,6 +36,12 @@ internal sealed class SftpOpenHandle(byte[] handle, string path, SftpOpenFlags f
     /// <summary>A read at the end of the content hashed so far was answered with EOF: the reads covered the whole file.</summary>
     public bool ReachedEnd { get; set; }
 
+    /// <summary>The last content read came short of the length asked for: the server had no more there.</summary>
+    public bool ShortReadAtEnd { get; set; }
+
+    /// <summary>The file's size as an fstat of this handle answered it.</summary>
+    public ulong? ReportedSize { get; set; }
+
     /// <summary>
     /// The file's SHA-256 when the whole file passed, else why not; <c>Applies</c> is false when nothing was read or
     /// written (then there is nothing to say). Written content is the whole file when the open truncated or created it,
@@ -61,7 +67,7 @@ internal sealed class SftpOpenHandle(byte[] handle, string path, SftpOpenFlags f
         {
             var reason = Reads.Unavailable
                 ?? (unfinished ? "the file was still open when the channel closed"
-                    : !ReachedEnd ? "not read to the end of the file" : null);
+                    : !ReachedEnd && ReportedSize != Reads.NextOffset ? "not read to the end of the file" : null);
             return (true, reason is null ? Reads.Finish() : null, reason);
         }
 

@@ -32,6 +32,9 @@ internal enum SftpRequestKind : byte
     /// </summary>
     CutToContent,
 
+    /// <summary>ATTRS gives the size of the open file: reads that reach it have read the whole file.</summary>
+    Fstat,
+
     /// <summary>An extension the decoder does not know: STATUS or any other answer (EXTENDED_REPLY is success).</summary>
     Extension,
 }

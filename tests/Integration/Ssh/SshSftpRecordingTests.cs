@@ -5,6 +5,7 @@ using HoopProxy.Core.Recording;
 using HoopProxy.Host.Demo;
 using HoopProxy.Tests.Infrastructure;
 using NUnit.Framework;
+using Renci.SshNet;
 
 namespace HoopProxy.Tests.Integration.Ssh;
 
@@ -199,6 +200,42 @@ public sealed class SshSftpRecordingTests : RecordedSshProxyFixture
         Assert.That(Commands(up), Is.EqualTo(new[] { $"scp -t {remote}" }));
         Assert.That(Commands(down), Is.EqualTo(new[] { $"scp -f {remote}" }));
         Assert.That(SftpEvents(up).Concat(SftpEvents(down)), Is.Empty, "no sftp subsystem was involved");
+    }
+
+    /// <summary>Another client's way of moving files (SSH.NET's SftpClient) is recorded with the same hashes.</summary>
+    [Test]
+    public async Task SshNet_SftpClient_uploads_and_downloads_are_recorded_with_the_files_sha256()
+    {
+        var content = RandomNumberGenerator.GetBytes(3_000_000);
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(content));
+        var remote = $"/tmp/hoopproxy-sshnet-{Guid.NewGuid():N}.bin";
+        byte[] downloaded = [];
+
+        var events = SftpEvents(await RecordsOfNewSessionAsync(() =>
+        {
+            using var client = new SftpClient(new ConnectionInfo("127.0.0.1", Proxy.Port, SshProxyInstance.UserName,
+                new PrivateKeyAuthenticationMethod(SshProxyInstance.UserName, new PrivateKeyFile(Proxy.ClientKeyFile))));
+            client.HostKeyReceived += (_, e) => e.CanTrust = "SHA256:" + e.FingerPrintSHA256 == Proxy.HostKeyFingerprint;
+            client.Connect();
+            using (var upload = new MemoryStream(content))
+            {
+                client.UploadFile(upload, remote);
+            }
+
+            using var download = new MemoryStream();
+            client.DownloadFile(remote, download);
+            downloaded = download.ToArray();
+            client.DeleteFile(remote);
+            client.Disconnect();
+            return Task.CompletedTask;
+        }));
+
+        Assert.That(downloaded, Is.EqualTo(content));
+        AssertHandlesPair(events);
+        var closes = events.Where(e => e["operation"]!.GetValue<string>() == "close").ToList();
+        Assert.That(closes.Select(e => (e["path"]!.GetValue<string>(), e["bytes_written"]!.GetValue<long>(), e["bytes_read"]!.GetValue<long>(), e["sha256"]?.GetValue<string>())),
+            Is.EqualTo(new[] { (remote, 3_000_000L, 0L, sha256), (remote, 0L, 3_000_000L, sha256) }), string.Join("\n", events.Select(e => e.ToJsonString())));
+        Assert.That(events[^1].ToJsonString(), Is.EqualTo(new JsonObject { ["operation"] = "remove", ["path"] = remote, ["status"] = "ok", ["channel"] = events[^1]["channel"]!.GetValue<int>() }.ToJsonString()));
     }
 
     /// <summary>

@@ -86,6 +86,64 @@ public sealed class SftpTransferTests
             $$"""{"operation":"close","path":"/srv/down.bin","handle":"00000001","flags":["read"],"bytes_read":{{content.Length}},"bytes_written":0,"sha256":"{{Sha256(content)}}","status":"ok"}""");
     }
 
+    /// <summary>
+    /// SSH.NET's download: 32755-byte reads ahead, no second request after the short last one; the read after it is
+    /// answered with EOF, at an offset beyond where the content ends.
+    /// </summary>
+    [TestCaseSource(typeof(SftpConversation), nameof(SftpConversation.Cuts))]
+    public void A_short_read_and_an_eof_after_it_end_the_file(Func<int, int> cut)
+    {
+        const int block = 32755;
+        var content = Content((2 * block) + 100);
+        var events = new SftpConversation()
+            .Client(Open(1, "/f", Read)).Server(HandleAnswer(1, Handle0))
+            .Client(ReadRequest(2, Handle0, 0, block), ReadRequest(3, Handle0, block, block), ReadRequest(4, Handle0, 2 * block, block), ReadRequest(5, Handle0, 3 * block, block))
+            .Server(DataAnswer(2, content.AsSpan(0, block)), DataAnswer(3, content.AsSpan(block, block)), DataAnswer(4, content.AsSpan(2 * block)), Status(5, 1))
+            .Client(Close(6, Handle0)).Server(Status(6, 0))
+            .Play(cut);
+
+        Assert.That(events[^1]["sha256"]?.GetValue<string>(), Is.EqualTo(Sha256(content)), events[^1].ToJsonString());
+    }
+
+    /// <summary>A short answer that was not the end after all: content after it means the end is further on.</summary>
+    [TestCase(true)]
+    [TestCase(false)]
+    public void Content_after_a_short_read_moves_the_end(bool eofAtTheEnd)
+    {
+        var content = Content(300);
+        var conversation = new SftpConversation()
+            .Client(Open(1, "/pipe", Read)).Server(HandleAnswer(1, Handle0))
+            .Client(ReadRequest(2, Handle0, 0, 200), ReadRequest(3, Handle0, 200, 200)).Server(DataAnswer(2, content.AsSpan(0, 100)), Status(3, 1))
+            .Client(ReadRequest(4, Handle0, 100, 100)).Server(DataAnswer(4, content.AsSpan(100, 100)))
+            .Client(ReadRequest(5, Handle0, 200, 200)).Server(DataAnswer(5, content.AsSpan(200, 100)));
+        if (eofAtTheEnd)
+        {
+            conversation.Client(ReadRequest(6, Handle0, 300, 200)).Server(Status(6, 1));
+        }
+
+        var events = conversation.Client(Close(7, Handle0)).Server(Status(7, 0)).Play(left => left);
+
+        Assert.That(events[^1]["sha256"]?.GetValue<string>(), Is.EqualTo(eofAtTheEnd ? Sha256(content) : null), events[^1].ToJsonString());
+        Assert.That(events[^1]["sha256_unavailable"]?.GetValue<string>(), Is.EqualTo(eofAtTheEnd ? null : "not read to the end of the file"));
+    }
+
+    /// <summary>A client that asks for the file's size (fstat) and reads exactly that much is never answered EOF.</summary>
+    [TestCase(1000u, true)]
+    [TestCase(1001u, false)]
+    public void Reads_up_to_the_size_an_fstat_gave_are_the_whole_file(uint reportedSize, bool whole)
+    {
+        var content = Content(1000);
+        var events = new SftpConversation()
+            .Client(Open(1, "/f", Read)).Server(HandleAnswer(1, Handle0))
+            .Client(new Builder(8).U32(2).Str(Handle0).Build()).Server(new Builder(105).U32(2).U32(0x1 | 0x4).U64(reportedSize).U32(0x81A4).Build())
+            .Client(ReadRequest(3, Handle0, 0, 600), ReadRequest(4, Handle0, 600, 400)).Server(DataAnswer(3, content.AsSpan(0, 600)), DataAnswer(4, content.AsSpan(600)))
+            .Client(Close(5, Handle0)).Server(Status(5, 0))
+            .Play(_ => 9);
+
+        Assert.That(events, Has.Count.EqualTo(2), "an fstat is not an event");
+        Assert.That(events[^1]["sha256"]?.GetValue<string>(), Is.EqualTo(whole ? Sha256(content) : null), events[^1].ToJsonString());
+    }
+
     [Test]
     public void An_empty_file_uploaded_or_downloaded_has_the_sha256_of_nothing()
     {
