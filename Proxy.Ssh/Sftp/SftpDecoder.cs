@@ -395,6 +395,9 @@ internal sealed class SftpDecoder : ISftpPacketHandler, IDisposable
                 // The listing is one event, written when the handle closes with its count of entries.
                 _handles.Add(new SftpOpenHandle(handle.ToArray(), request.Path!, SftpOpenFlags.None, isDirectory: true));
                 break;
+            default:
+                OnOtherAnswer(SftpPacketType.Handle, request);
+                break;
         }
     }
 

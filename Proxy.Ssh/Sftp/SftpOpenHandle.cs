@@ -48,6 +48,7 @@ internal sealed class SftpOpenHandle(byte[] handle, string path, SftpOpenFlags f
     /// or when the file was then cut to the written size; a truncating open that wrote nothing made an empty file, whose
     /// hash is given.
     /// </summary>
+    /// <param name="unfinished">The channel closed with the handle open.</param>
     public (bool Applies, string? Sha256, string? Unavailable) Content(bool unfinished)
     {
         if (Reads.Touched && Writes.Touched)
@@ -65,9 +66,8 @@ internal sealed class SftpOpenHandle(byte[] handle, string path, SftpOpenFlags f
 
         if (Reads.Touched)
         {
-            var reason = Reads.Unavailable
-                ?? (unfinished ? "the file was still open when the channel closed"
-                    : !ReachedEnd && ReportedSize != Reads.NextOffset ? "not read to the end of the file" : null);
+            // A file read to its end was read whole, closed or not (a written one may have had more to come).
+            var reason = Reads.Unavailable ?? (!ReachedEnd && ReportedSize != Reads.NextOffset ? "not read to the end of the file" : null);
             return (true, reason is null ? Reads.Finish() : null, reason);
         }
 

@@ -139,7 +139,7 @@ public sealed class SshTimelineText(TextWriter output, ConsoleStyle style)
             _ => "close",
         };
         var amount = read > 0 && written > 0 ? $"{read} bytes read, {written} written" : $"{Math.Max(read, written)} bytes";
-        if (f["unfinished"] is not null)
+        if (f["unfinished"] is not null && f["sha256"] is null)
         {
             // No hash, and the reason is the one the line ends with.
             return $"sftp {(verb == "close" ? "open" : verb)} {path}: {amount} so far";

@@ -348,6 +348,26 @@ public sealed class SftpTransferTests
             """{"operation":"close","path":"/big","handle":"00000000","flags":["write","create","truncate"],"bytes_read":0,"bytes_written":100,"sha256":null,"sha256_unavailable":"the file was still open when the channel closed","unfinished":true}""");
     }
 
+    [TestCase(true)]
+    [TestCase(false)]
+    public void A_file_read_to_its_end_has_its_sha256_even_when_the_channel_closes_before_the_file(bool readToTheEnd)
+    {
+        var content = Content(100);
+        var conversation = new SftpConversation()
+            .Client(Open(1, "/f", Read)).Server(HandleAnswer(1, Handle0))
+            .Client(ReadRequest(2, Handle0, 0, 100)).Server(DataAnswer(2, content));
+        if (readToTheEnd)
+        {
+            conversation.Client(ReadRequest(3, Handle0, 100, 100)).Server(Status(3, 1));
+        }
+
+        var close = conversation.Play(left => left)[^1];
+
+        Assert.That(close["unfinished"]!.GetValue<bool>(), Is.True);
+        Assert.That(close["sha256"]?.GetValue<string>(), Is.EqualTo(readToTheEnd ? Sha256(content) : null));
+        Assert.That(close["sha256_unavailable"]?.GetValue<string>(), Is.EqualTo(readToTheEnd ? null : "not read to the end of the file"));
+    }
+
     [Test]
     public void A_write_cut_off_inside_its_data_is_counted_by_no_one_and_nothing_throws()
     {
