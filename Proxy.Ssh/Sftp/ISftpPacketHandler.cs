@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace HoopProxy.Ssh.Sftp;
 
 /// <summary>What an <see cref="SftpPacketAssembler"/> hands the packets of its direction to.</summary>
@@ -10,8 +8,8 @@ internal interface ISftpPacketHandler
 
     /// <summary>
     /// The fixed fields of a WRITE (from the client) or a DATA (from the server), from the type byte to the data's
-    /// length field; <paramref name="dataLength"/> bytes of file content follow. Returns the hash the content goes
+    /// length field; <paramref name="dataLength"/> bytes of file content follow. Returns the digest the content goes
     /// into, or null when it is not hashed.
     /// </summary>
-    IncrementalHash? OnContentHead(bool fromClient, ReadOnlySpan<byte> head, uint dataLength);
+    SftpContentDigest? OnContentHead(bool fromClient, ReadOnlySpan<byte> head, uint dataLength);
 }

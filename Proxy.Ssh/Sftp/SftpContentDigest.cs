@@ -23,15 +23,15 @@ internal sealed class SftpContentDigest(string verb) : IDisposable
     public string? Unavailable { get; private set; }
 
     /// <summary>
-    /// <paramref name="length"/> bytes of content for <paramref name="offset"/>: the hash to put them in when they
-    /// continue what was hashed, else null (and the hash is given up).
+    /// <paramref name="length"/> bytes of content for <paramref name="offset"/> are coming: true when they continue what
+    /// was hashed (then <see cref="Append"/> them), else false (and the hash is given up).
     /// </summary>
-    public IncrementalHash? Accept(ulong offset, uint length)
+    public bool Accept(ulong offset, uint length)
     {
         Touched = true;
         if (Unavailable is not null || _disposed)
         {
-            return null;
+            return false;
         }
 
         if (offset != NextOffset)
@@ -41,12 +41,16 @@ internal sealed class SftpContentDigest(string verb) : IDisposable
                 : offset < NextOffset
                     ? $"overlapping {verb}s: one at offset {offset} after the content up to {NextOffset}"
                     : $"non-sequential {verb}s: a gap from offset {NextOffset} to {offset}");
-            return null;
+            return false;
         }
 
         NextOffset += length;
-        return _hash ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        _hash ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        return true;
     }
+
+    /// <summary>Content accepted, as it passes. Nothing once the hash was given up or the handle closed meanwhile.</summary>
+    public void Append(ReadOnlySpan<byte> content) => _hash?.AppendData(content);
 
     public void Touch() => Touched = true;
 

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 
 namespace HoopProxy.Ssh.Sftp;
@@ -39,7 +38,7 @@ internal sealed class SftpDecoder : ISftpPacketHandler, IDisposable
         }
     }
 
-    public IncrementalHash? OnContentHead(bool fromClient, ReadOnlySpan<byte> head, uint dataLength)
+    public SftpContentDigest? OnContentHead(bool fromClient, ReadOnlySpan<byte> head, uint dataLength)
     {
         var reader = new SftpPacketReader(head);
         reader.ReadByte();
@@ -54,7 +53,8 @@ internal sealed class SftpDecoder : ISftpPacketHandler, IDisposable
 
             var offset = reader.ReadUInt64();
             Expect(id, new SftpRequest(SftpRequestKind.Write, handle, offset, dataLength));
-            return handle.Writes.Accept(offset, dataLength);
+            handle.WritesInFlight++;
+            return handle.Writes.Accept(offset, dataLength) ? handle.Writes : null;
         }
 
         // DATA: id, data — the content of the read with that id, from its offset.
@@ -76,15 +76,15 @@ internal sealed class SftpDecoder : ISftpPacketHandler, IDisposable
             return null;
         }
 
-        var hash = file.Reads.Accept(read.Offset, dataLength);
-        if (hash is not null)
+        if (!file.Reads.Accept(read.Offset, dataLength))
         {
-            // Content past what looked like the end: the end is further on.
-            file.ReachedEnd = false;
-            file.ShortReadAtEnd = dataLength < read.Length;
+            return null;
         }
 
-        return hash;
+        // Content past what looked like the end: the end is further on.
+        file.ReachedEnd = false;
+        file.ShortReadAtEnd = dataLength < read.Length;
+        return file.Reads;
     }
 
     /// <summary>The channel closed: files and listings still open, and changes never answered, are reported as such.</summary>
@@ -324,6 +324,7 @@ internal sealed class SftpDecoder : ISftpPacketHandler, IDisposable
         switch (request.Kind)
         {
             case SftpRequestKind.Write when request.Handle is { } file:
+                file.WritesInFlight--;
                 if (code == SftpStatus.Ok)
                 {
                     file.BytesWritten += request.Length;

@@ -20,6 +20,9 @@ internal sealed class SftpOpenHandle(byte[] handle, string path, SftpOpenFlags f
     /// <summary>Content of the WRITE requests the server answered with success.</summary>
     public long BytesWritten { get; set; }
 
+    /// <summary>WRITE requests not answered yet: content hashed that the server has not confirmed.</summary>
+    public int WritesInFlight { get; set; }
+
     /// <summary>Names the server listed (READDIR answers).</summary>
     public long Entries { get; set; }
 
@@ -60,6 +63,8 @@ internal sealed class SftpOpenHandle(byte[] handle, string path, SftpOpenFlags f
         {
             var reason = Writes.Unavailable
                 ?? (unfinished ? "the file was still open when the channel closed"
+                    // The server closed it first, so those writes did not happen as hashed.
+                    : WritesInFlight > 0 ? "closed while writes were still unanswered"
                     : !Flags.StartsEmpty() && !CutToContent ? "opened without truncate and not cut to the written size: the file may hold more than was written" : null);
             return (true, reason is null ? Writes.Finish() : null, reason);
         }

@@ -1,13 +1,12 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 
 namespace HoopProxy.Ssh.Sftp;
 
 /// <summary>
 /// Cuts one direction of an SFTP stream into packets (<c>uint32 length, byte type, …</c>) wherever the CHANNEL_DATA
 /// boundaries fall. File content is never held: a WRITE (client) or DATA (server) is handed over as its fixed fields,
-/// and its content then goes, slice by slice as it arrives, into the hash the handler chose. Other packets are parsed
+/// and its content then goes, slice by slice as it arrives, into the digest the handler chose. Other packets are parsed
 /// in place when they arrive whole, and otherwise gathered in one reused buffer — up to
 /// <see cref="MaxHeldPacketLength"/>, since nothing else is needed to describe an SFTP session.
 /// </summary>
@@ -32,7 +31,7 @@ internal sealed class SftpPacketAssembler(bool fromClient, ISftpPacketHandler ha
     private byte[]? _rented;
     private int _filled;
     private uint _contentLeft;
-    private IncrementalHash? _contentHash;
+    private SftpContentDigest? _contentDigest;
 
     /// <summary>Bytes of the stream in order; a packet that cannot be framed throws <see cref="SftpDecodingException"/>.</summary>
     public void Feed(ReadOnlySpan<byte> data)
@@ -42,12 +41,12 @@ internal sealed class SftpPacketAssembler(bool fromClient, ISftpPacketHandler ha
             if (_contentLeft > 0)
             {
                 var take = (int)Math.Min(_contentLeft, (uint)data.Length);
-                _contentHash?.AppendData(data[..take]);
+                _contentDigest?.Append(data[..take]);
                 _contentLeft -= (uint)take;
                 data = data[take..];
                 if (_contentLeft == 0)
                 {
-                    _contentHash = null;
+                    _contentDigest = null;
                 }
 
                 continue;
@@ -94,7 +93,7 @@ internal sealed class SftpPacketAssembler(bool fromClient, ISftpPacketHandler ha
     public void Dispose()
     {
         ReleaseRented();
-        _contentHash = null;
+        _contentDigest = null;
         _contentLeft = 0;
     }
 
@@ -182,7 +181,7 @@ internal sealed class SftpPacketAssembler(bool fromClient, ISftpPacketHandler ha
                 $"a {_contentType.ToString().ToUpperInvariant()} packet of {length} bytes says its data is {dataLength} bytes, which does not fill it");
         }
 
-        _contentHash = handler.OnContentHead(fromClient, bytes[4..], dataLength);
+        _contentDigest = handler.OnContentHead(fromClient, bytes[4..], dataLength);
         _contentLeft = dataLength;
     }
 

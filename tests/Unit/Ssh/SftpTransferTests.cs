@@ -381,6 +381,26 @@ public sealed class SftpTransferTests
         Assert.That(events[^1]["bytes_written"]!.GetValue<long>(), Is.Zero);
     }
 
+    /// <summary>
+    /// A client that closes a file before writing to it, and a server that answers the close while the write's content
+    /// is still passing: the content hashed was never written, so there is no hash, and nothing breaks.
+    /// </summary>
+    [Test]
+    public void A_close_answered_while_a_write_is_still_passing_leaves_no_sha256()
+    {
+        var write = WriteRequest(3, Handle0, 0, Content(Chunk));
+        var events = new SftpConversation()
+            .Client(Open(1, "/f", Write | Create | Truncate)).Server(HandleAnswer(1, Handle0))
+            .Client(Close(2, Handle0), write[..1000])
+            .Server(Status(2, 0))
+            .Client(write[1000..])
+            .Server(Status(3, 4, "Bad handle"))
+            .Play(_ => 100);
+
+        AssertEvents(events[1..],
+            """{"operation":"close","path":"/f","handle":"00000000","flags":["write","create","truncate"],"bytes_read":0,"bytes_written":0,"sha256":null,"sha256_unavailable":"closed while writes were still unanswered","status":"ok"}""");
+    }
+
     [Test]
     public void Reads_answered_after_the_close_change_nothing()
     {
