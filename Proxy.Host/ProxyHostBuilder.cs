@@ -59,7 +59,7 @@ public static class ProxyHostBuilder
 
         if (configuration.Ssh is { } ssh)
         {
-            builder.Services.AddSingleton(sp => new SshProxyService(ssh, configuration.Users, sp.GetRequiredService<ILoggerFactory>(), recordings, configuration.SshPolicies));
+            builder.Services.AddSingleton(sp => new SshProxyService(ssh, configuration.Users, sp.GetRequiredService<ILoggerFactory>(), recordings, configuration.SshPolicies, approvals));
             builder.Services.AddHostedService(sp => sp.GetRequiredService<SshProxyService>());
         }
 

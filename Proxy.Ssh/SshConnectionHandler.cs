@@ -34,6 +34,9 @@ internal sealed record SshSessionContext(
 
     /// <summary>Which forwarding channels users may open (<c>SshPolicies</c>); none without rules.</summary>
     public ChannelPolicy Channels { get; init; } = ChannelPolicy.Empty;
+
+    /// <summary>Where exec requests held by Review rules wait for an approver; null refuses them.</summary>
+    public Core.Approvals.ApprovalBroker? Approvals { get; init; }
 }
 
 /// <summary>Speaks SSH on a listener's connections: the proxy is the server toward clients and the client toward targets.</summary>
@@ -44,8 +47,9 @@ public sealed partial class SshConnectionHandler : IConnectionHandler, IDisposab
 
     /// <param name="rekey">When connections change keys; the default unless a test wants it sooner.</param>
     /// <param name="channels">The <c>SshPolicies</c> rules for forwarding channels; null denies all forwarding.</param>
+    /// <param name="approvals">The approval broker shared with the other listeners (Review rules); null refuses what they hold.</param>
     public SshConnectionHandler(SshProxyOptions options, UserDirectory users, ILoggerFactory loggerFactory, RecordingStore? recordings = null,
-        RekeyLimits? rekey = null, ChannelPolicy? channels = null)
+        RekeyLimits? rekey = null, ChannelPolicy? channels = null, Core.Approvals.ApprovalBroker? approvals = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -70,6 +74,7 @@ public sealed partial class SshConnectionHandler : IConnectionHandler, IDisposab
         {
             Rekey = rekey ?? RekeyLimits.Default,
             Channels = channels ?? ChannelPolicy.Empty,
+            Approvals = approvals,
         };
     }
 

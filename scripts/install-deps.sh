@@ -19,11 +19,15 @@ command -v tmux >/dev/null || need+=(tmux)
 command -v plink >/dev/null || need+=(putty-tools)
 # ssh -D is tested with curl as the SOCKS client.
 command -v curl >/dev/null || need+=(curl)
+# sessions export --format pcap is checked with tshark, Wireshark's own reading of the capture.
+command -v tshark >/dev/null || need+=(tshark)
 
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "installing: ${need[*]}"
+  # wireshark-common asks whether non-root users may capture; nothing here captures, so no (and no question asked).
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | $sudo debconf-set-selections
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi

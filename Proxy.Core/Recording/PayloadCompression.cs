@@ -5,16 +5,71 @@ using ZstdSharp;
 namespace HoopProxy.Core.Recording;
 
 /// <summary>
+/// One session's memory of how its payloads compress: after a record that did not shrink, the next 1, 2, 4 … up to
+/// <see cref="MaxSkipped"/> records are stored without trying, and a record that shrinks starts over. Bulk transfers of
+/// encrypted or already compressed data (scp of a tarball, an ssh -L tunnel carrying TLS) then cost no compression
+/// time, which on a 2-core machine is CPU the relays need; text keeps being compressed.
+/// </summary>
+internal struct CompressionBackoff
+{
+    public const int MaxSkipped = 64;
+
+    private int _skipNext;
+    private int _failures;
+
+    /// <summary>Whether to try compressing this record (a skipped one counts down).</summary>
+    public bool ShouldTry()
+    {
+        if (_skipNext == 0)
+        {
+            return true;
+        }
+
+        _skipNext--;
+        return false;
+    }
+
+    public void Compressed(bool shrank)
+    {
+        if (shrank)
+        {
+            _failures = 0;
+            return;
+        }
+
+        _failures = Math.Min(_failures + 1, 7);
+        _skipNext = Math.Min(1 << (_failures - 1), MaxSkipped);
+    }
+}
+
+/// <summary>
 /// Per-record zstd: a compressed payload is <c>u32 plain length | zstd frame</c> and is kept only when it is
 /// smaller than the plain bytes. One instance per thread (the writer task); the scratch buffer is pooled.
+/// Level 1: on this workload (32 KiB records) it compresses text as well as level 3 at 1.3 times the speed, and gives
+/// up on random bytes 2.3 times sooner (1 GiB/s against 440 MiB/s of CPU, ZstdSharp 0.8.8).
 /// </summary>
 internal sealed class PayloadCompressor : IDisposable
 {
-    private readonly Compressor _zstd = new(level: 3);
+    private readonly Compressor _zstd = new(level: 1);
     private byte[] _scratch = [];
 
     /// <summary>Returns the bytes to store: a compressed form in the scratch buffer, or <paramref name="plain"/> itself.</summary>
-    public ReadOnlySpan<byte> Encode(ReadOnlySpan<byte> plain, out byte flags)
+    /// <param name="backoff">The session's record of how its payloads compressed (see <see cref="CompressionBackoff"/>).</param>
+    public ReadOnlySpan<byte> Encode(ReadOnlySpan<byte> plain, ref CompressionBackoff backoff, out byte flags)
+    {
+        flags = 0;
+        if (plain.Length < RecordingFormat.MinCompressedPayloadBytes || !backoff.ShouldTry())
+        {
+            return plain;
+        }
+
+        var stored = Encode(plain, out flags);
+        backoff.Compressed(flags != 0);
+        return stored;
+    }
+
+    /// <summary>Returns the bytes to store: a compressed form in the scratch buffer, or <paramref name="plain"/> itself.</summary>
+    private ReadOnlySpan<byte> Encode(ReadOnlySpan<byte> plain, out byte flags)
     {
         flags = 0;
         if (plain.Length < RecordingFormat.MinCompressedPayloadBytes)

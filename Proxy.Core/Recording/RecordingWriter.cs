@@ -211,7 +211,7 @@ internal sealed partial class RecordingWriter : IAsyncDisposable
 
                     var plain = item.Buffer.AsSpan(0, item.Length);
                     byte flags = 0;
-                    var stored = _compressor is null ? plain : _compressor.Encode(plain, out flags);
+                    var stored = _compressor is null ? plain : _compressor.Encode(plain, ref session.Compression, out flags);
                     var type = item.Kind == RecordItemKind.Data ? RecordType.Data : RecordType.Event;
                     session.File.Append(_sha256, type, flags, (byte)item.Direction, item.ElapsedTicks, stored, item.Length);
                     MarkDirty(session);

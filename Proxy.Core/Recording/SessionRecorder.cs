@@ -15,6 +15,9 @@ internal sealed class SessionRecorder : ISessionRecording
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly long _startTimestamp;
     private volatile Exception? _fault;
+
+    /// <summary>How this session's payloads compress; touched only by the writer task.</summary>
+    internal CompressionBackoff Compression;
     private bool _completed;
     private readonly Lock _completionLock = new();
     private Task? _completion;

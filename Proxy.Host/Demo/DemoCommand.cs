@@ -156,6 +156,9 @@ public static class DemoCommand
                 PGPASSWORD=alice-pw psql -h 127.0.0.1 -p 6543 -U alice bank       # the proxy's PostgreSQL listener, through SSH
               ssh -i {ssh.ClientKeyFile} -p {ssh.Port} -W 127.0.0.1:25 alice@127.0.0.1           # refused: no rule allows it
               ssh -i {ssh.ClientKeyFile} -p {ssh.Port} alice@127.0.0.1 'rm -rf /tmp/x'          # exit 126: rule "no-destructive-commands"
+              ssh -i {ssh.ClientKeyFile} -p {ssh.Port} alice@127.0.0.1 'kill -0 $$ && echo approved'  # held: rule "kill-needs-approval";
+                (approve it with the approvals commands above; the request id is on ssh's stderr)
+              typing "rm -rf /" in an interactive shell ends the session before the shell sees the Enter: rule "no-rm-rf-root-typed"
             Replay a recorded terminal session, or export it for asciinema:
               dotnet run --project Proxy.Host -- sessions replay SESSION-ID --config {configPath}
               dotnet run --project Proxy.Host -- sessions export SESSION-ID --format asciicast --config {configPath} > session.cast
@@ -188,11 +191,14 @@ public static class DemoCommand
                 },
             },
         },
-        // Tunnels through the SSH listener: alice may reach the proxy's own PostgreSQL listener from the target host (so
-        // the tunnelled session is still judged, masked and recorded), nothing else.
+        // Commands: destructive ones are blocked, kill and systemctl wait for a dba's approval, and a typed "rm -rf /"
+        // ends an interactive session. Tunnels: alice may reach the proxy's own PostgreSQL listener from the target host
+        // (so the tunnelled session is still judged, masked and recorded), nothing else.
         SshPolicies = ssh is null ? null : new object[]
         {
-            new { Name = "no-destructive-commands", Action = "Block", Match = new { Commands = new[] { "rm", "shutdown", "reboot", "mkfs" } } },
+            new { Name = "no-destructive-commands", Action = "Block", Match = new { Channels = new[] { "exec" }, Commands = new[] { "rm", "shutdown", "reboot", "mkfs" } } },
+            new { Name = "no-rm-rf-root-typed", Action = "Block", Match = new { Channels = new[] { "shell" }, Pattern = @"^\s*(sudo\s+)?rm\s+-[a-zA-Z]*[rR][a-zA-Z]*\s+/\s*$" } },
+            new { Name = "kill-needs-approval", Action = "Review", Approvers = new[] { "dba" }, Timeout = "00:05:00", Match = new { Channels = new[] { "exec" }, Commands = new[] { "kill", "pkill", "systemctl" } } },
             new
             {
                 Name = "alice-db-tunnel", Action = "Allow",

@@ -46,21 +46,31 @@ public static class SessionsCommand
             : ShowText(options, parse.GetRequiredValue(showId), parse.GetValue(rows), ConsoleStyle.For(parse.GetValue(color)), Console.Out)));
 
         var exportId = new Argument<string>("id") { Description = "The session to export" };
-        var format = new Option<string>("--format") { Description = "json, text, or asciicast (an SSH terminal, for asciinema)", DefaultValueFactory = _ => "json" };
-        format.AcceptOnlyFromAmong("json", "text", "asciicast");
+        var format = new Option<string>("--format")
+        {
+            Description = "json, text, asciicast (an SSH terminal, for asciinema), or pcap (an SSH session's forwarded channels as TCP, for Wireshark)",
+            DefaultValueFactory = _ => "json",
+        };
+        format.AcceptOnlyFromAmong("json", "text", "asciicast", "pcap");
         var exportChannel = new Option<uint?>("--channel") { Description = "asciicast: the channel to export (default: the first with a terminal, else the first with a command)" };
         var input = new Option<bool>("--input") { Description = "asciicast: also what the client typed (it may hold passwords typed at a prompt)" };
-        var exportUnverified = new Option<bool>("--unverified") { Description = "asciicast: export even when the session fails verification" };
+        var exportUnverified = new Option<bool>("--unverified") { Description = "asciicast, pcap: export even when the session fails verification" };
         var outputFile = new Option<FileInfo?>("--output", "-o") { Description = "Write to this file instead of stdout" };
-        var export = new Command("export", "The whole timeline of a session, every row included, as JSON or text; or an SSH terminal as asciicast v2")
+        var export = new Command("export", "The whole timeline of a session, every row included, as JSON or text; an SSH terminal as asciicast v2; or an SSH session's forwarded channels as a pcap")
         {
             config, exportId, format, exportChannel, input, exportUnverified, outputFile,
         };
         export.Validators.Add(result =>
         {
-            if (result.GetValue(format) != "asciicast" && (result.GetValue(exportChannel) is not null || result.GetValue(input) || result.GetValue(exportUnverified)))
+            var chosen = result.GetValue(format);
+            if (chosen != "asciicast" && (result.GetValue(exportChannel) is not null || result.GetValue(input)))
             {
-                result.AddError("--channel, --input and --unverified apply to --format asciicast only");
+                result.AddError("--channel and --input apply to --format asciicast only");
+            }
+
+            if (chosen is not ("asciicast" or "pcap") && result.GetValue(exportUnverified))
+            {
+                result.AddError("--unverified applies to --format asciicast and pcap only (json and text warn instead)");
             }
         });
         export.SetAction(parse => Run(parse.GetRequiredValue(config), options => Export(options, parse.GetRequiredValue(exportId), parse.GetValue(format)!,
@@ -144,24 +154,12 @@ public static class SessionsCommand
     {
         if (format == "asciicast")
         {
-            var created = false;
-            var code = AsciicastExport.Run(options, asciicast, () =>
-            {
-                if (outputFile is null)
-                {
-                    return Console.OpenStandardOutput();
-                }
+            return ExportBinary(outputFile, openOutput => AsciicastExport.Run(options, asciicast, openOutput, Console.Error));
+        }
 
-                created = true;
-                return outputFile.Open(FileMode.Create, FileAccess.Write);
-            }, Console.Error);
-            if (code != 0 && created)
-            {
-                // A cast cut off by a damaged record would play as if the session had ended there.
-                outputFile!.Delete();
-            }
-
-            return code;
+        if (format == "pcap")
+        {
+            return ExportBinary(outputFile, openOutput => PcapExport.Run(options, new PcapRequest(sessionId, asciicast.Unverified), openOutput, Console.Error));
         }
 
         if (outputFile is not null && SessionCatalog.Find(options.Directory, sessionId) is null)
@@ -174,6 +172,32 @@ public static class SessionsCommand
         return format == "text"
             ? ShowText(options, sessionId, int.MaxValue, new ConsoleStyle(false), output)
             : ExportJson(options, sessionId, int.MaxValue, output);
+    }
+
+    /// <summary>
+    /// Runs an export that opens its output only once it has something to write, to the file or stdout. A file is
+    /// deleted when the export fails: a cast or a capture cut off by a damaged record would read as if the session had
+    /// ended there.
+    /// </summary>
+    private static int ExportBinary(FileInfo? outputFile, Func<Func<Stream>, int> export)
+    {
+        var created = false;
+        var code = export(() =>
+        {
+            if (outputFile is null)
+            {
+                return Console.OpenStandardOutput();
+            }
+
+            created = true;
+            return outputFile.Open(FileMode.Create, FileAccess.Write);
+        });
+        if (code != 0 && created)
+        {
+            outputFile!.Delete();
+        }
+
+        return code;
     }
 
     private static int Run(FileInfo configFile, Func<RecordingOptions, int> action) =>

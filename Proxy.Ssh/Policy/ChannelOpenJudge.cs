@@ -5,13 +5,14 @@ using HoopProxy.Ssh.Session;
 namespace HoopProxy.Ssh.Policy;
 
 /// <summary>
-/// Decides a client's CHANNEL_OPEN for one login: session channels always open; direct-tcpip (ssh -L, -D, -W, -J) opens
-/// when a <see cref="ChannelPolicy"/> rule allows its destination, and is then connected from the target host's side by
-/// the target's sshd; every other type is refused (remote forwarding, X11 and agent channels are not relayed).
+/// Applies the <see cref="ChannelPolicy"/> to one login: session channels always open; direct-tcpip (ssh -L, -D, -W,
+/// -J) and tcpip-forward (ssh -R) need a rule allowing the destination or listening address; agent and X11 forwarding
+/// need a rule; exec command lines run unless a rule blocks them or holds them for review; typed shell lines end the
+/// session when a Block rule matches them.
 /// </summary>
-public sealed class ChannelOpenJudge(ChannelPolicy policy, SshClientLogin login)
+public sealed class ChannelOpenJudge(ChannelPolicy policy, SshClientLogin login) : IRelayPolicy
 {
-    public OpenDecision Judge(ChannelOpen open)
+    public OpenDecision JudgeClientOpen(ChannelOpen open)
     {
         ArgumentNullException.ThrowIfNull(open);
         switch (open.ChannelType)
@@ -20,8 +21,7 @@ public sealed class ChannelOpenJudge(ChannelPolicy policy, SshClientLogin login)
                 return OpenDecision.Open;
             case ChannelOpen.DirectTcpipType:
                 var destination = open.ReadTcpipData();
-                var verdict = policy.Decide(new ChannelSubject(login.User.Name, login.User.Groups, login.Target.Name, ChannelPolicy.DirectTcpip,
-                    destination.Host, destination.Port));
+                var verdict = Decide(ChannelPolicy.DirectTcpip, destination.Host, destination.Port);
                 return verdict.Action == ChannelAction.Allow
                     ? new OpenDecision(null, destination, verdict.Rule)
                     : OpenDecision.Refuse($"forwarding to {destination.Host}:{destination.Port} is not allowed: {verdict.Describe()}", destination, verdict.Rule);
@@ -30,11 +30,31 @@ public sealed class ChannelOpenJudge(ChannelPolicy policy, SshClientLogin login)
         }
     }
 
-    /// <summary>Why an exec command line must not run (a Block rule, or a line that cannot be read while rules name programs), or null.</summary>
-    public string? RefuseExec(string commandLine)
+    public OpenDecision JudgeRemoteForward(TcpipForwardData listen)
+    {
+        ArgumentNullException.ThrowIfNull(listen);
+        var verdict = Decide(ChannelPolicy.TcpipForward, listen.BindAddress, listen.BindPort);
+        var where = new TcpipChannelData(listen.BindAddress, listen.BindPort, "", 0);
+        return verdict.Action == ChannelAction.Allow
+            ? new OpenDecision(null, where, verdict.Rule)
+            : OpenDecision.Refuse($"remote forwarding from {listen.BindAddress}:{listen.BindPort} is not allowed: {verdict.Describe()}", where, verdict.Rule);
+    }
+
+    public string? RefuseForwarding(string kind)
+    {
+        var verdict = Decide(kind, null, null);
+        return verdict.Action == ChannelAction.Allow ? null : $"{kind} forwarding is not allowed: {verdict.Describe()}";
+    }
+
+    public ExecJudgement JudgeExec(string commandLine)
     {
         var verdict = policy.DecideExec(login.User.Name, login.User.Groups, login.Target.Name, commandLine);
-        return verdict.Action == ChannelAction.Allow ? null : verdict.Describe();
+        return verdict.Action switch
+        {
+            ChannelAction.Allow => ExecJudgement.Run,
+            ChannelAction.Review => new ExecJudgement(null, policy.RuleNamed(verdict.Rule)),
+            _ => new ExecJudgement(verdict.Describe()),
+        };
     }
 
     /// <summary>Why a typed shell line ends the session (a Block rule matched it), or null: only Block acts on a typed line.</summary>
@@ -43,4 +63,7 @@ public sealed class ChannelOpenJudge(ChannelPolicy policy, SshClientLogin login)
         var verdict = policy.DecideTypedLine(login.User.Name, login.User.Groups, login.Target.Name, line);
         return verdict.Action == ChannelAction.Block ? $"the typed command line is blocked by {verdict.Describe()}" : null;
     }
+
+    private ChannelVerdict Decide(string kind, string? host, uint? port) =>
+        policy.Decide(new ChannelSubject(login.User.Name, login.User.Groups, login.Target.Name, kind, host, port));
 }

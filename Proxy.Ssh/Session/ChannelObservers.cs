@@ -1,5 +1,6 @@
 using HoopProxy.Ssh.Policy;
 using HoopProxy.Ssh.Sftp;
+using HoopProxy.Ssh.Shell;
 
 namespace HoopProxy.Ssh.Session;
 
@@ -13,7 +14,13 @@ public sealed class ChannelObservers(ChannelOpenJudge judge, bool recording)
     /// <summary>The SFTP decoder for "sftp" while recording (its events describe the session; without a record they go nowhere).</summary>
     public IChannelObserver? ForSubsystem(string name) => recording && name == "sftp" ? new SftpObserver() : null;
 
-    public IChannelObserver? ForShell(bool hasTerminal) => null;
+    /// <summary>
+    /// The typed-line reader, for every shell: with a terminal it follows the keystrokes' line editing; without one the
+    /// shell reads its standard input as a script, line by line, and a rule must see those lines as well (otherwise
+    /// <c>ssh -T host</c> would pass them unjudged). It always runs: blocking does not depend on recording.
+    /// </summary>
+    public IChannelObserver? ForShell(bool hasTerminal) => new TypedLineObserver(
+        hasTerminal ? new TypedLineReader() : new ScriptLineReader(), judge.RefuseTypedLine, recording, hasTerminal, TypedLineReader.DefaultMaxLineLength);
 
     internal ChannelOpenJudge Judge => judge;
 

@@ -1,7 +1,9 @@
 using System.Buffers.Binary;
 using System.Text.Json.Nodes;
+using HoopProxy.Core.Approvals;
 using HoopProxy.Core.Recording;
 using HoopProxy.Ssh.Connection.Messages;
+using HoopProxy.Ssh.Policy;
 using HoopProxy.Ssh.Transport;
 using HoopProxy.Ssh.Transport.Messages;
 
@@ -12,21 +14,16 @@ public sealed record RelayEnd(string Side, string Reason);
 
 /// <summary>
 /// The connection protocol (RFC 4254) relayed between the client's transport and the target's: two pumps, one per
-/// direction; the first to end ends the relay, and the other side is told with a DISCONNECT. Session channels are
-/// relayed message by message (channel numbers rewritten in place, windows passed through — see
-/// <see cref="RelayedChannel"/>); every channel request is recorded as an event and channel data as data records.
-/// Other channel types and global requests are refused cleanly (CHANNEL_OPEN_FAILURE, REQUEST_FAILURE) until forwarding
-/// is built, and the refusal is recorded.
+/// direction; the first to end ends the relay, and the other side is told with a DISCONNECT. Channels are relayed
+/// message by message (channel numbers rewritten in place, windows passed through — see <see cref="RelayedChannel"/>);
+/// every channel request is recorded as an event and channel data as data records. What a login may open, forward and
+/// run is asked of its <see cref="IRelayPolicy"/>; what is refused is answered cleanly (CHANNEL_OPEN_FAILURE,
+/// CHANNEL_FAILURE, REQUEST_FAILURE, a stand-in command) and recorded.
 /// </summary>
 public sealed class ConnectionRelay
 {
     /// <summary>Open channels per connection; OpenSSH's server allows about as many sessions (MaxSessions 10) by default.</summary>
     public const int MaxChannels = 64;
-
-    private static readonly HashSet<string> RefusedChannelRequests = new(StringComparer.Ordinal)
-    {
-        X11Request.Type, "auth-agent-req@openssh.com", "auth-agent-req",
-    };
 
     private readonly SshTransport _client;
     private readonly SshTransport _target;
@@ -34,22 +31,29 @@ public sealed class ConnectionRelay
     private readonly Dictionary<uint, RelayedChannel> _channels = [];
     private uint _nextChannel;
 
-    private readonly Func<ChannelOpen, OpenDecision> _judgeOpen;
-    private readonly Func<string, string?> _refuseExec;
+    private readonly IRelayPolicy _policy;
     private readonly ChannelObservers? _observers;
+    private readonly CommandApprovals? _approvals;
+    private readonly RemoteForwarding _remoteForwarding = new();
+    private readonly SemaphoreSlim _globalReplyLock = new(1, 1);
+    private readonly List<Task> _heldCommands = [];
 
-    /// <param name="judgeOpen">Decides a client's channel open (session channels, and forwarding by the channel policy).</param>
-    /// <param name="refuseExec">Says why an exec command line must not run, or null to let it run.</param>
+    // Set once the client's agent or X11 forwarding request was relayed: the target's agent or X11 channels are then accepted.
+    private volatile bool _agentForwarding;
+    private volatile bool _x11Forwarding;
+
+    /// <param name="policy">What this login may open, forward and run.</param>
     /// <param name="observers">Chooses what watches sftp and shell channels (null: nothing does).</param>
-    public ConnectionRelay(SshTransport client, SshTransport target, SshSessionRecord record, Func<ChannelOpen, OpenDecision> judgeOpen,
-        Func<string, string?>? refuseExec = null, ChannelObservers? observers = null)
+    /// <param name="approvals">Where exec requests a Review rule holds are filed (null: they are refused).</param>
+    public ConnectionRelay(SshTransport client, SshTransport target, SshSessionRecord record, IRelayPolicy policy,
+        ChannelObservers? observers = null, CommandApprovals? approvals = null)
     {
-        _observers = observers;
         _client = client;
         _target = target;
         _record = record;
-        _judgeOpen = judgeOpen;
-        _refuseExec = refuseExec ?? (_ => null);
+        _policy = policy;
+        _observers = observers;
+        _approvals = approvals;
     }
 
     /// <summary>Messages relayed each way (for the disconnect event).</summary>
@@ -74,6 +78,8 @@ public sealed class ConnectionRelay
             // The other direction stops because the first one ended; its own error says nothing new.
         }
 
+        _approvals?.WithdrawAll($"the session ended: {end.Reason}");
+        await Task.WhenAll(_heldCommands);
         await CloseObserversAsync();
         return end;
     }
@@ -189,7 +195,7 @@ public sealed class ConnectionRelay
                 await AnswerGlobalRequestAsync(payload, fromClient, cancellationToken);
                 break;
             case SshMessageNumber.RequestSuccess or SshMessageNumber.RequestFailure:
-                // The proxy relays no global request, so no reply is owed; a stray one is harmless.
+                await RelayGlobalReplyAsync(payload, fromClient, cancellationToken);
                 break;
             case SshMessageNumber.ServiceRequest or SshMessageNumber.UserAuthRequest:
                 throw new SshProtocolException(SshDisconnectReason.ProtocolError, $"message {payload[0]} after authentication");
@@ -302,7 +308,15 @@ public sealed class ConnectionRelay
         var channel = Find(payload, fromClient);
         if (fromClient)
         {
-            Interlocked.Add(ref channel.TargetMaySend, adjust.BytesToAdd);
+            // What refills the proxy's own reserve is the client's to keep: the target never learns of it.
+            var toTarget = channel.RefillReserve(adjust.BytesToAdd);
+            if (toTarget == 0)
+            {
+                return;
+            }
+
+            BinaryPrimitives.WriteUInt32BigEndian(payload.AsSpan(payload.Length - 4), toTarget);
+            Interlocked.Add(ref channel.TargetMaySend, toTarget);
         }
         else
         {
@@ -326,6 +340,12 @@ public sealed class ConnectionRelay
         var channel = Find(payload, fromClient);
         await _record.EventAsync("channel-close", new JsonObject { ["channel"] = channel.Id, ["from"] = Side(fromClient) }, cancellationToken);
         await CloseObserverAsync(channel, cancellationToken);
+        if (fromClient && channel.HeldRequestId is { } held)
+        {
+            // The client gave up on the command it asked for: it must not run when someone approves it later.
+            _approvals?.Withdraw(held, "the client closed the channel");
+        }
+
         lock (_channels)
         {
             if (fromClient)
@@ -358,21 +378,30 @@ public sealed class ConnectionRelay
             return;
         }
 
-        var refused = RefusedChannelRequests.Contains(request.RequestType);
-        if (refused)
+        string? refused = null;
+        HeldCommand? held = null;
+        switch (request.RequestType)
         {
-            fields["refused"] = "not relayed by HoopProxy (agent and X11 forwarding are not allowed)";
+            case X11Request.Type:
+                refused = _policy.RefuseForwarding(ChannelPolicy.X11);
+                _x11Forwarding |= refused is null;
+                break;
+            case "auth-agent-req@openssh.com" or "auth-agent-req":
+                refused = _policy.RefuseForwarding(ChannelPolicy.Agent);
+                _agentForwarding |= refused is null;
+                break;
+            case ExecRequest.Type when fields["command"]?.GetValue<string>() is { } command:
+                (payload, held) = JudgeExec(channel, request, command, payload, fields);
+                break;
         }
-        else if (request.Is<ExecRequest>() && fields["command"]?.GetValue<string>() is { } command && _refuseExec(command) is { } reason)
+
+        if (refused is not null)
         {
-            // The target runs a stand-in that prints the refusal on stderr and exits 126 (the shell's "cannot execute"),
-            // so the channel's replies, exit status and close come in the order the client expects.
-            fields["refused"] = reason;
-            payload = MessageBytes.Of(ChannelRequest.Create(channel.Id, request.WantReply, ExecRequest.FromText(BlockedCommand.StandIn(reason))).WriteTo);
+            fields["refused"] = refused;
         }
 
         await _record.EventAsync("channel-request", fields, cancellationToken);
-        if (!refused)
+        if (refused is null)
         {
             Observe(channel, request);
         }
@@ -380,21 +409,76 @@ public sealed class ConnectionRelay
         await channel.ReplyLock.WaitAsync(cancellationToken);
         try
         {
-            if (!refused)
+            if (held is not null)
+            {
+                // Later messages on the channel wait behind the held request; it reaches the target once decided.
+                lock (channel)
+                {
+                    channel.HeldForTarget = new Queue<byte[]>();
+                    channel.HeldRequestId = held.Request.Id;
+                }
+            }
+            else if (refused is null)
             {
                 await ForwardAsync(payload, channel, fromClient, cancellationToken);
             }
 
             if (request.WantReply)
             {
-                await SendRepliesAsync(channel, channel.ClientRequestSent(relayed: !refused, localAnswer: false), cancellationToken);
+                await SendRepliesAsync(channel, channel.ClientRequestReplies.RequestSent(relayed: refused is null, localAnswer: false), cancellationToken);
             }
         }
         finally
         {
             channel.ReplyLock.Release();
         }
+
+        if (held is not null)
+        {
+            await HoldAsync(channel, held, cancellationToken);
+        }
     }
+
+    /// <summary>
+    /// An exec request's fate under the policy: run as asked; replaced by a stand-in that prints the refusal on stderr
+    /// and exits 126 (the shell's "cannot execute"), so the channel's replies, exit status and close come in the order
+    /// the client expects; or held for approval (returned as a <see cref="HeldCommand"/>).
+    /// </summary>
+    private (byte[] Payload, HeldCommand? Held) JudgeExec(RelayedChannel channel, ChannelRequest request, string command, byte[] payload, JsonObject fields)
+    {
+        var judgement = _policy.JudgeExec(command);
+        var refusal = judgement.Refusal;
+        if (judgement.Review is { } rule)
+        {
+            if (_approvals?.ApprovedUntil(command) is { } until)
+            {
+                fields["approval"] = $"approved for this session until {until:O}";
+                return (payload, null);
+            }
+
+            if (_approvals is not { HasBroker: true } approvals)
+            {
+                refusal = $"the command needs approval under rule \"{rule.Name}\", and no approval broker is running (configure the Admin section)";
+            }
+            else
+            {
+                var (filed, decision) = approvals.Submit(command, rule);
+                fields["approval"] = filed.Id;
+                return (payload, new HeldCommand(filed, decision, rule, request.WantReply, payload));
+            }
+        }
+
+        if (refusal is null)
+        {
+            return (payload, null);
+        }
+
+        fields["refused"] = refusal;
+        return (StandIn(channel, request.WantReply, refusal), null);
+    }
+
+    private static byte[] StandIn(RelayedChannel channel, bool wantReply, string refusal) =>
+        MessageBytes.Of(ChannelRequest.Create(channel.Id, wantReply, ExecRequest.FromText(BlockedCommand.StandIn(refusal))).WriteTo);
 
     /// <summary>A terminal, a shell or a subsystem request decides what, if anything, watches the channel's data.</summary>
     private void Observe(RelayedChannel channel, ChannelRequest request)
@@ -438,7 +522,7 @@ public sealed class ConnectionRelay
         await channel.ReplyLock.WaitAsync(cancellationToken);
         try
         {
-            var due = channel.TargetReplied(payload[0] == (byte)SshMessageNumber.ChannelSuccess)
+            var due = channel.ClientRequestReplies.Replied(payload[0] == (byte)SshMessageNumber.ChannelSuccess)
                 ?? throw new SshProtocolException(SshDisconnectReason.ProtocolError, $"channel {channel.Id}: a reply to no request");
             await SendRepliesAsync(channel, due, cancellationToken);
         }
@@ -462,7 +546,7 @@ public sealed class ConnectionRelay
     private async ValueTask OpenAsync(byte[] payload, bool fromClient, CancellationToken cancellationToken)
     {
         var open = ChannelOpen.Parse(payload);
-        var decision = fromClient ? _judgeOpen(open) : OpenDecision.Refuse("the proxy accepts no channels from the target (remote forwarding is not relayed yet)");
+        var decision = fromClient ? _policy.JudgeClientOpen(open) : JudgeTargetOpen(open);
         var refusal = decision.Refusal;
         RelayedChannel? channel = null;
         if (refusal is null)
@@ -475,20 +559,17 @@ public sealed class ConnectionRelay
                 }
                 else
                 {
-                    channel = new RelayedChannel(_nextChannel++, open.ChannelType, open.SenderChannel)
-                    {
-                        MaxPacketToClient = open.MaximumPacketSize,
-                        TargetMaySend = open.InitialWindowSize,
-                    };
+                    channel = NewChannel(open, fromClient);
                     _channels.Add(channel.Id, channel);
                 }
             }
         }
 
+        var side = Side(fromClient);
         if (channel is null)
         {
             await _record.EventAsync("channel-refused",
-                decision.Describe(new JsonObject { ["type"] = open.ChannelType, ["from"] = Side(fromClient), ["refused_by"] = "proxy", ["reason"] = refusal }),
+                decision.Describe(new JsonObject { ["type"] = open.ChannelType, ["from"] = side, ["refused_by"] = "proxy", ["reason"] = refusal }),
                 cancellationToken);
             var reason = refusal!.StartsWith("too many", StringComparison.Ordinal) ? ChannelOpenFailureReason.ResourceShortage
                 : ChannelOpenFailureReason.AdministrativelyProhibited;
@@ -498,39 +579,100 @@ public sealed class ConnectionRelay
         }
 
         await _record.EventAsync("channel-open",
-            decision.Describe(new JsonObject { ["channel"] = channel.Id, ["type"] = open.ChannelType, ["from"] = "client" }), cancellationToken);
-        // Our number replaces the client's; the client's window and packet size go to the target unchanged.
-        BinaryPrimitives.WriteUInt32BigEndian(payload.AsSpan(payload.Length - open.TypeData.Length - 12), channel.Id);
-        await _target.SendAsync(payload, cancellationToken);
+            decision.Describe(new JsonObject { ["channel"] = channel.Id, ["type"] = open.ChannelType, ["from"] = side }), cancellationToken);
+        // Our number replaces the opener's; its window (less the proxy's reserve) and packet size go to the far side.
+        var fixedFields = payload.AsSpan(payload.Length - open.TypeData.Length - 12);
+        BinaryPrimitives.WriteUInt32BigEndian(fixedFields, channel.Id);
+        BinaryPrimitives.WriteUInt32BigEndian(fixedFields[4..], (uint)(open.InitialWindowSize - channel.ProxyWindowReserve));
+        await (fromClient ? _target : _client).SendAsync(payload, cancellationToken);
+    }
+
+    /// <summary>
+    /// The channel for an open the policy allowed. A client's session channel keeps a little of the client's window
+    /// back from the target, for the proxy's own messages on it.
+    /// </summary>
+    private RelayedChannel NewChannel(ChannelOpen open, bool fromClient)
+    {
+        var channel = new RelayedChannel(_nextChannel++, open.ChannelType, fromClient);
+        if (!fromClient)
+        {
+            channel.TargetId = open.SenderChannel;
+            channel.MaxPacketToTarget = open.MaximumPacketSize;
+            channel.ClientMaySend = open.InitialWindowSize;
+            return channel;
+        }
+
+        channel.ClientId = open.SenderChannel;
+        channel.MaxPacketToClient = open.MaximumPacketSize;
+        if (open.ChannelType == ChannelOpen.SessionType)
+        {
+            channel.ProxyWindowReserveCapacity = Math.Min(RelayedChannel.ProxyWindowReserveLimit, open.InitialWindowSize / 4);
+            channel.ProxyWindowReserve = channel.ProxyWindowReserveCapacity;
+        }
+
+        channel.TargetMaySend = open.InitialWindowSize - channel.ProxyWindowReserve;
+        return channel;
+    }
+
+    /// <summary>
+    /// A channel the target opens toward the client: a connection to a remote forward this client set up, or an agent
+    /// or X11 channel after the client's request for that forwarding was relayed. Anything else is refused.
+    /// </summary>
+    private OpenDecision JudgeTargetOpen(ChannelOpen open)
+    {
+        switch (open.ChannelType)
+        {
+            case ChannelOpen.ForwardedTcpipType:
+                var connected = open.ReadTcpipData();
+                return _remoteForwarding.Accepts(connected, out var rule)
+                    ? new OpenDecision(null, connected, rule)
+                    : OpenDecision.Refuse($"the client set up no remote forward on {connected.Host}:{connected.Port}", connected);
+            case ChannelOpen.AuthAgentOpenSshType:
+                return _agentForwarding ? OpenDecision.Open : OpenDecision.Refuse("the client's agent forwarding was not relayed");
+            case ChannelOpen.X11Type:
+                var x11 = open.ReadX11Data();
+                return _x11Forwarding
+                    ? new OpenDecision(null, new TcpipChannelData("", 0, x11.OriginatorAddress, x11.OriginatorPort))
+                    : OpenDecision.Refuse("the client's X11 forwarding was not relayed");
+            default:
+                return OpenDecision.Refuse($"channel type \"{open.ChannelType}\" from the target is not relayed by this proxy");
+        }
     }
 
     private async ValueTask ConfirmAsync(byte[] payload, bool fromClient, CancellationToken cancellationToken)
     {
         var confirmation = ChannelOpenConfirmation.Parse(payload);
-        var channel = fromClient ? null : FindUnconfirmed(confirmation.RecipientChannel);
-        if (channel is null)
+        var channel = FindUnconfirmed(confirmation.RecipientChannel, openedByClient: !fromClient)
+            ?? throw new SshProtocolException(SshDisconnectReason.ProtocolError,
+                $"a confirmation of channel {confirmation.RecipientChannel}, which was not being opened");
+        uint openerId;
+        if (fromClient)
         {
-            throw new SshProtocolException(SshDisconnectReason.ProtocolError, $"a confirmation of channel {confirmation.RecipientChannel}, which was not being opened");
+            channel.ClientId = confirmation.SenderChannel;
+            channel.MaxPacketToClient = confirmation.MaximumPacketSize;
+            Interlocked.Exchange(ref channel.TargetMaySend, confirmation.InitialWindowSize);
+            openerId = channel.TargetId;
+        }
+        else
+        {
+            channel.TargetId = confirmation.SenderChannel;
+            channel.MaxPacketToTarget = confirmation.MaximumPacketSize;
+            Interlocked.Exchange(ref channel.ClientMaySend, confirmation.InitialWindowSize);
+            openerId = channel.ClientId;
         }
 
-        channel.TargetId = confirmation.SenderChannel;
-        channel.MaxPacketToTarget = confirmation.MaximumPacketSize;
-        Interlocked.Exchange(ref channel.ClientMaySend, confirmation.InitialWindowSize);
         channel.Confirmed = true;
-        var forward = new ChannelOpenConfirmation(channel.ClientId, channel.Id, confirmation.InitialWindowSize, confirmation.MaximumPacketSize,
+        var forward = new ChannelOpenConfirmation(openerId, channel.Id, confirmation.InitialWindowSize, confirmation.MaximumPacketSize,
             confirmation.TypeData);
-        await _client.SendAsync(MessageBytes.Of(forward.WriteTo), cancellationToken);
+        await (fromClient ? _target : _client).SendAsync(MessageBytes.Of(forward.WriteTo), cancellationToken);
     }
 
     private async ValueTask OpenFailedAsync(byte[] payload, bool fromClient, CancellationToken cancellationToken)
     {
         var failure = ChannelOpenFailure.Parse(payload);
-        var channel = fromClient ? null : FindUnconfirmed(failure.RecipientChannel);
-        if (channel is null)
-        {
-            throw new SshProtocolException(SshDisconnectReason.ProtocolError, $"an open failure for channel {failure.RecipientChannel}, which was not being opened");
-        }
-
+        var channel = FindUnconfirmed(failure.RecipientChannel, openedByClient: !fromClient)
+            ?? throw new SshProtocolException(SshDisconnectReason.ProtocolError,
+                $"an open failure for channel {failure.RecipientChannel}, which was not being opened");
         lock (_channels)
         {
             _channels.Remove(channel.Id);
@@ -538,28 +680,141 @@ public sealed class ConnectionRelay
 
         await _record.EventAsync("channel-refused", new JsonObject
         {
-            ["channel"] = channel.Id, ["type"] = channel.Type, ["from"] = "client", ["refused_by"] = "target", ["reason"] = failure.Description,
+            ["channel"] = channel.Id, ["type"] = channel.Type, ["from"] = Side(!fromClient), ["refused_by"] = fromClient ? "client" : "target",
+            ["reason"] = failure.Description,
         }, cancellationToken);
-        await _client.SendAsync(MessageBytes.Of((failure with { RecipientChannel = channel.ClientId }).WriteTo), cancellationToken);
+        var opener = fromClient ? channel.TargetId : channel.ClientId;
+        await (fromClient ? _target : _client).SendAsync(MessageBytes.Of((failure with { RecipientChannel = opener }).WriteTo), cancellationToken);
     }
 
+    /// <summary>
+    /// A global request. From the client, "tcpip-forward" (ssh -R) and its cancel are relayed when the policy allows the
+    /// listening address; the proxy answers the rest itself. The target's own requests are the proxy's to answer:
+    /// keepalive@openssh.com (any reply proves it alive; OpenSSH's server sends FAILURE too) and hostkeys-00@openssh.com,
+    /// which announces keys the client never sees.
+    /// </summary>
     private async ValueTask AnswerGlobalRequestAsync(byte[] payload, bool fromClient, CancellationToken cancellationToken)
     {
         var request = GlobalRequest.Parse(payload);
-        var source = fromClient ? _client : _target;
-        // keepalive@openssh.com is answered by the proxy (any reply proves it alive, OpenSSH's own server sends FAILURE);
-        // hostkeys-00@openssh.com from the target announces keys the client never sees. Forwarding comes with issue 7.
-        if (request.RequestName is not ("keepalive@openssh.com" or "hostkeys-00@openssh.com" or "no-more-sessions@openssh.com"))
+        if (fromClient && request.RequestName is GlobalRequest.TcpipForwardName or GlobalRequest.CancelTcpipForwardName)
+        {
+            await RelayForwardRequestAsync(payload, request, cancellationToken);
+            return;
+        }
+
+        if (request.RequestName is not (GlobalRequest.KeepAliveOpenSshName or GlobalRequest.HostKeysOpenSshName or GlobalRequest.NoMoreSessionsOpenSshName))
         {
             await _record.EventAsync("global-request", new JsonObject
             {
-                ["request"] = request.RequestName, ["from"] = Side(fromClient), ["refused"] = "not relayed by this proxy yet",
+                ["request"] = request.RequestName, ["from"] = Side(fromClient), ["refused"] = "not relayed by this proxy",
             }, cancellationToken);
         }
 
-        if (request.WantReply)
+        if (!fromClient)
         {
-            await source.SendAsync(new byte[] { (byte)SshMessageNumber.RequestFailure }, cancellationToken);
+            if (request.WantReply)
+            {
+                await _target.SendAsync(new byte[] { (byte)SshMessageNumber.RequestFailure }, cancellationToken);
+            }
+
+            return;
+        }
+
+        await SendGlobalRepliesAsync(request, relayed: false, success: false, rule: null, payload: null, cancellationToken);
+    }
+
+    private async ValueTask RelayForwardRequestAsync(byte[] payload, GlobalRequest request, CancellationToken cancellationToken)
+    {
+        var listen = request.ReadTcpipForward();
+        var fields = new JsonObject
+        {
+            ["request"] = request.RequestName, ["from"] = "client", ["address"] = listen.BindAddress, ["port"] = listen.BindPort,
+        };
+        string? refusal;
+        string? rule = null;
+        if (request.RequestName == GlobalRequest.TcpipForwardName)
+        {
+            var decision = _policy.JudgeRemoteForward(listen);
+            refusal = decision.Refusal;
+            rule = decision.Rule;
+        }
+        else
+        {
+            refusal = _remoteForwarding.IsListening(listen.BindAddress, listen.BindPort, out _) ? null
+                : $"no remote forward on {listen.BindAddress}:{listen.BindPort} to cancel";
+        }
+
+        if (rule is not null)
+        {
+            fields["rule"] = rule;
+        }
+
+        if (refusal is not null)
+        {
+            fields["refused"] = refusal;
+        }
+
+        await _record.EventAsync("global-request", fields, cancellationToken);
+        await SendGlobalRepliesAsync(request, relayed: refusal is null, success: false, rule, refusal is null ? payload : null, cancellationToken);
+    }
+
+    /// <summary>Relays the request (when <paramref name="payload"/> is given) and sends the client the replies now due, in order.</summary>
+    private async ValueTask SendGlobalRepliesAsync(GlobalRequest request, bool relayed, bool success, string? rule, byte[]? payload,
+        CancellationToken cancellationToken)
+    {
+        await _globalReplyLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (payload is not null)
+            {
+                await _target.SendAsync(payload, flush: false, cancellationToken);
+            }
+
+            foreach (var reply in _remoteForwarding.RequestSent(request, relayed, success, rule))
+            {
+                await _client.SendAsync(reply, cancellationToken);
+            }
+        }
+        finally
+        {
+            _globalReplyLock.Release();
+        }
+    }
+
+    /// <summary>The target's answer to a relayed tcpip-forward or cancel: recorded, and passed on in the client's order.</summary>
+    private async ValueTask RelayGlobalReplyAsync(byte[] payload, bool fromClient, CancellationToken cancellationToken)
+    {
+        if (fromClient)
+        {
+            // The proxy answers the target's global requests itself, so no client reply is owed to anyone.
+            return;
+        }
+
+        await _globalReplyLock.WaitAsync(cancellationToken);
+        try
+        {
+            var (request, bound, due) = _remoteForwarding.TargetReplied(payload)
+                ?? throw new SshProtocolException(SshDisconnectReason.ProtocolError, "a global request reply to no request");
+            var listen = request.ReadTcpipForward();
+            var fields = new JsonObject
+            {
+                ["request"] = request.RequestName, ["address"] = listen.BindAddress, ["port"] = listen.BindPort,
+                ["success"] = payload[0] == (byte)SshMessageNumber.RequestSuccess,
+            };
+            if (bound is { } port && port != listen.BindPort)
+            {
+                fields["bound_port"] = port;
+            }
+
+            await _record.EventAsync("global-reply", fields, cancellationToken);
+            foreach (var reply in due)
+            {
+                await _client.SendAsync(reply, flush: false, cancellationToken);
+            }
+        }
+        finally
+        {
+            _globalReplyLock.Release();
         }
     }
 
@@ -567,7 +822,96 @@ public sealed class ConnectionRelay
     private async ValueTask ForwardAsync(byte[] payload, RelayedChannel channel, bool fromClient, CancellationToken cancellationToken)
     {
         BinaryPrimitives.WriteUInt32BigEndian(payload.AsSpan(1), fromClient ? channel.TargetId : channel.ClientId);
+        if (fromClient && channel.HeldForTarget is not null)
+        {
+            lock (channel)
+            {
+                if (channel.HeldForTarget is { } held)
+                {
+                    held.Enqueue(payload);
+                    return;
+                }
+            }
+        }
+
         await (fromClient ? _target : _client).SendAsync(payload, flush: false, cancellationToken);
+    }
+
+    /// <summary>
+    /// Files a held exec request's wait: the client hears on stderr that it waits and who can approve; once decided,
+    /// the request (or a stand-in that prints why it will not run) goes to the target, followed by whatever the client
+    /// sent on the channel meanwhile. The pumps go on meanwhile; the session's other channels are not held.
+    /// </summary>
+    private async ValueTask HoldAsync(RelayedChannel channel, HeldCommand held, CancellationToken cancellationToken)
+    {
+        var request = held.Request;
+        await _record.EventAsync("approval", held.Describe(channel, "requested", null), cancellationToken);
+        await TellClientAsync(channel, $"hoopproxy: command held for approval: request {request.Id} under rule \"{held.Rule.Name}\"; " +
+            $"an approver ({string.Join(", ", held.Rule.Approvers)}) can run: hoopproxy approvals approve {request.Id} --config <proxy config>; " +
+            $"waiting until {request.ExpiresAt:HH:mm:ss} UTC\n", cancellationToken);
+        lock (_heldCommands)
+        {
+            _heldCommands.Add(ReleaseWhenDecidedAsync(channel, held));
+        }
+    }
+
+    private async Task ReleaseWhenDecidedAsync(RelayedChannel channel, HeldCommand held)
+    {
+        var decision = await held.Decision;
+        _approvals!.Decided(held.Request, decision);
+        try
+        {
+            await _record.EventAsync("approval", held.Describe(channel, decision.Outcome.ToString().ToLowerInvariant(), decision));
+            var payload = decision.Outcome == ApprovalOutcome.Approved
+                ? held.ExecPayload
+                : StandIn(channel, held.WantReply, held.Refusal(decision));
+            BinaryPrimitives.WriteUInt32BigEndian(payload.AsSpan(1), channel.TargetId);
+            await _target.SendAsync(payload, flush: false, CancellationToken.None);
+            while (true)
+            {
+                byte[][] waiting;
+                lock (channel)
+                {
+                    if (channel.HeldForTarget!.Count == 0)
+                    {
+                        channel.HeldForTarget = null;
+                        channel.HeldRequestId = null;
+                        break;
+                    }
+
+                    waiting = [.. channel.HeldForTarget];
+                    channel.HeldForTarget.Clear();
+                }
+
+                foreach (var message in waiting)
+                {
+                    await _target.SendAsync(message, flush: false, CancellationToken.None);
+                }
+            }
+
+            await _target.FlushAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is IOException or SshProtocolException or ObjectDisposedException or OperationCanceledException
+            or Core.Networking.ConnectionResetException or RecordingUnavailableException)
+        {
+            // The session is ending (the relay's pumps report why); a recording that failed ends it here too.
+            await _client.DisconnectAsync(SshDisconnectReason.ByApplication, "the session ended while a command waited for approval");
+        }
+    }
+
+    /// <summary>
+    /// A line of the proxy's own on the channel's stderr, paid for from the reserve kept back from the target's window
+    /// (so the client's window stays exact); when the reserve is spent, the line is left out (the record has it all).
+    /// </summary>
+    private async ValueTask TellClientAsync(RelayedChannel channel, string line, CancellationToken cancellationToken)
+    {
+        var text = System.Text.Encoding.UTF8.GetBytes(line);
+        if (text.Length > channel.MaxPacketToClient || !channel.TryTakeReserve(text.Length))
+        {
+            return;
+        }
+
+        await _client.SendAsync(MessageBytes.Of(new ChannelExtendedData(channel.ClientId, ExtendedDataType.Stderr, text).WriteTo), cancellationToken);
     }
 
     private RelayedChannel Find(byte[] payload, bool fromClient)
@@ -593,11 +937,11 @@ public sealed class ConnectionRelay
         return channel;
     }
 
-    private RelayedChannel? FindUnconfirmed(uint id)
+    private RelayedChannel? FindUnconfirmed(uint id, bool openedByClient)
     {
         lock (_channels)
         {
-            return _channels.TryGetValue(id, out var channel) && !channel.Confirmed ? channel : null;
+            return _channels.TryGetValue(id, out var channel) && !channel.Confirmed && channel.OpenedByClient == openedByClient ? channel : null;
         }
     }
 

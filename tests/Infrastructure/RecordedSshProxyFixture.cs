@@ -26,13 +26,16 @@ public abstract class RecordedSshProxyFixture
     /// <summary>The proxy's <c>SshPolicies</c> rules, made once the sshd runs (its port may be a destination); none by default.</summary>
     protected virtual Task<ChannelPolicy?> ChannelPolicyAsync(LocalSshd sshd) => Task.FromResult<ChannelPolicy?>(null);
 
+    /// <summary>The approval broker the proxy files Review rules' requests with; none by default.</summary>
+    protected virtual HoopProxy.Core.Approvals.ApprovalBroker? ApprovalBrokerForProxy() => null;
+
     [OneTimeSetUp]
     public async Task StartRecordedProxyAsync()
     {
         _recordings = new RecordingFixture();
         Store = await _recordings.OpenAsync();
         Sshd = await LocalSshd.StartAsync();
-        Proxy = await SshProxyInstance.StartAsync(Sshd, recordings: Store, channels: await ChannelPolicyAsync(Sshd));
+        Proxy = await SshProxyInstance.StartAsync(Sshd, recordings: Store, channels: await ChannelPolicyAsync(Sshd), approvals: ApprovalBrokerForProxy());
     }
 
     [OneTimeTearDown]

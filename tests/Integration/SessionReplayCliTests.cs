@@ -151,7 +151,11 @@ public sealed class SessionReplayCliTests
         var export = await HoopproxyAsync("sessions", "export", SessionId, "--format", "json", "--channel", "0");
 
         Assert.That(export.ExitCode, Is.EqualTo(2), export.Combined);
-        Assert.That(export.Combined, Does.Contain("--channel, --input and --unverified apply to --format asciicast only"));
+        Assert.That(export.Combined, Does.Contain("--channel and --input apply to --format asciicast only"));
+
+        var unverified = await HoopproxyAsync("sessions", "export", SessionId, "--format", "text", "--unverified");
+        Assert.That(unverified.ExitCode, Is.EqualTo(2), unverified.Combined);
+        Assert.That(unverified.Combined, Does.Contain("--unverified applies to --format asciicast and pcap only"));
     }
 
     [Test]

@@ -109,8 +109,10 @@ public sealed class AsciicastWriter : IDisposable
     private void WriteEvent(TimeSpan at, string code, ReadOnlySpan<char> data)
     {
         _json.WriteStartArray();
-        // Microseconds, in plain notation: the shortest round-trip form of a double may use an exponent (1E-05).
-        _json.WriteRawValue(Math.Max(0, at.TotalSeconds).ToString("0.000000", CultureInfo.InvariantCulture), skipInputValidation: true);
+        // Microseconds, in plain notation (the shortest round-trip form of a double may use an exponent: 1E-05), counted
+        // in whole numbers from the 100 ns ticks (half a microsecond rounds up), so no binary fraction decides a digit.
+        var micros = (Math.Max(0, at.Ticks) + 5) / 10;
+        _json.WriteRawValue($"{micros / 1_000_000}.{micros % 1_000_000:D6}", skipInputValidation: true);
         _json.WriteStringValue(code);
         _json.WriteStringValue(data);
         _json.WriteEndArray();

@@ -55,6 +55,7 @@ public sealed class SshTimelineText(TextWriter output, ConsoleStyle style)
             "channel-refused" => style.Yellow($"channel{Optional(" ", f["channel"])} refused: {Text(f["type"])}{Optional(" from the ", f["from"])}{Optional(" by the ", f["refused_by"])}: {Text(f["reason"])}"),
             "channel-eof" => style.Dim($"{channel}: end of data from the {Text(f["from"])}"),
             "channel-close" => style.Dim($"{channel} closed by the {Text(f["from"])}"),
+            "typed-line" => TypedLine(channel, f),
             "sftp" => $"{channel}: {Sftp(f)}",
             "global-request" => style.Yellow($"global request {Text(f["request"])} from the {Text(f["from"])}{Optional(" refused: ", f["refused"])}"),
             "disconnect" => $"disconnect: {Text(f["reason"])}",
@@ -174,6 +175,20 @@ public sealed class SshTimelineText(TextWriter output, ConsoleStyle style)
 
         return shown.ToString();
     }
+
+    /// <summary>A command line reconstructed from keystrokes (docs/ssh.md, "Typed command lines"); control characters shown as ^X.</summary>
+    private string TypedLine(string channel, JsonObject f)
+    {
+        static bool Flag(JsonNode? node) => node?.GetValueKind() == JsonValueKind.True;
+        var line = f["redacted"] is { } redacted ? $"[not shown: {Text(redacted)}]" : Caret(Text(f["line"]));
+        var how = Flag(f["cancelled"]) ? " (cancelled)" : Flag(f["unfinished"]) ? " (unfinished)" : Flag(f["withheld"]) ? " (withheld: never reached the shell)" : "";
+        var text = $"{channel} typed{how}: {line}{Optional(" (uncertain: ", f["reason"])}{(f["reason"] is null ? "" : ")")}";
+        return f["blocked"] is { } blocked ? style.Red($"{text}: blocked, the session ended: {Text(blocked)}") : how.Length > 0 ? style.Dim(text) : text;
+    }
+
+    private static string Caret(string text) => text.Any(char.IsControl)
+        ? string.Concat(text.Select(c => c < 0x20 ? $"^{(char)(c + 64)}" : c == 0x7F ? "^?" : char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()))
+        : text;
 
     private string Tone(bool good, string line) => good ? line : style.Red(line);
 

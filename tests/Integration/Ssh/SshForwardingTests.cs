@@ -19,24 +19,18 @@ namespace HoopProxy.Tests.Integration.Ssh;
 [TestFixture]
 public sealed class SshForwardingTests : RecordedSshProxyFixture
 {
-    private readonly TcpListener _echo = new(IPAddress.Loopback, 0);
-    private readonly TcpListener _http = new(IPAddress.Loopback, 0);
-    private Task _echoLoop = null!;
-    private Task _httpLoop = null!;
+    private readonly LoopbackTcpServer _echo = LoopbackTcpServer.Echo();
+    private readonly LoopbackTcpServer _http = LoopbackTcpServer.Serving(AnswerHttpAsync);
     private int _closedPort;
     private int _blockedPort;
 
-    private int EchoPort => ((IPEndPoint)_echo.LocalEndpoint).Port;
+    private int EchoPort => _echo.Port;
 
-    private int HttpPort => ((IPEndPoint)_http.LocalEndpoint).Port;
+    private int HttpPort => _http.Port;
 
-    /// <summary>Starts the echo and HTTP servers the tunnels lead to; the rules name their ports and the sshd's.</summary>
+    /// <summary>The rules name the ports of the echo and HTTP servers the tunnels lead to, and the sshd's.</summary>
     protected override Task<ChannelPolicy?> ChannelPolicyAsync(LocalSshd sshd)
     {
-        _echo.Start();
-        _echoLoop = ServeAsync(_echo, stream => stream.CopyToAsync(stream));
-        _http.Start();
-        _httpLoop = ServeAsync(_http, AnswerHttpAsync);
         _closedPort = LocalPostgresCluster.FreeTcpPort();
         _blockedPort = LocalPostgresCluster.FreeTcpPort();
         return Task.FromResult<ChannelPolicy?>(new ChannelPolicy(
@@ -59,36 +53,8 @@ public sealed class SshForwardingTests : RecordedSshProxyFixture
     [OneTimeTearDown]
     public async Task StopServersAsync()
     {
-        _echo.Stop();
-        _echo.Dispose();
-        _http.Stop();
-        _http.Dispose();
-        await Task.WhenAll(_echoLoop, _httpLoop);
-    }
-
-    /// <summary>Accepts connections until stopped and hands each one's stream to <paramref name="serve"/>.</summary>
-    private static async Task ServeAsync(TcpListener listener, Func<NetworkStream, Task> serve)
-    {
-        while (true)
-        {
-            TcpClient client;
-            try
-            {
-                client = await listener.AcceptTcpClientAsync();
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            _ = Task.Run(async () =>
-            {
-                using (client)
-                {
-                    await serve(client.GetStream());
-                }
-            });
-        }
+        await _echo.DisposeAsync();
+        await _http.DisposeAsync();
     }
 
     /// <summary>Reads a request's head and answers one fixed response, for curl through the SOCKS proxy of ssh -D.</summary>

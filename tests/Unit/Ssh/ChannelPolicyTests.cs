@@ -37,6 +37,34 @@ public sealed class ChannelPolicyTests
     }
 
     [Test]
+    public void Review_rules_hold_commands_with_their_approvers_and_shell_rules_apply_to_typed_lines_only()
+    {
+        var policy = Load("""
+            { "SshPolicies": [
+              { "Name": "no-rm-root", "Action": "Block", "Match": { "Channels": [ "shell" ], "Pattern": "rm -rf /$" } },
+              { "Name": "psql-review", "Action": "Review", "Approvers": [ "dba", "dora" ], "Timeout": "00:00:30", "Match": { "Commands": [ "psql" ] } }
+            ] }
+            """);
+
+        Assert.That(policy.DecideExec("alice", [], "web", "psql -c 'select 1'"), Is.EqualTo(new ChannelVerdict(ChannelAction.Review, "psql-review")));
+        var review = policy.RuleNamed("psql-review")!;
+        Assert.That((review.Approvers, review.Timeout), Is.EqualTo((new[] { "dba", "dora" }, TimeSpan.FromSeconds(30))));
+        Assert.That(policy.DecideTypedLine("alice", [], "web", "sudo rm -rf /"), Is.EqualTo(new ChannelVerdict(ChannelAction.Block, "no-rm-root")));
+        Assert.That(policy.DecideExec("alice", [], "web", "sudo rm -rf /").Action, Is.EqualTo(ChannelAction.Allow), "the rule names typed lines only");
+        Assert.That(policy.DecideTypedLine("alice", [], "web", "ls").Action, Is.EqualTo(ChannelAction.Allow));
+    }
+
+    [TestCase(ChannelPolicy.Agent, ChannelAction.Block)]
+    [TestCase(ChannelPolicy.X11, ChannelAction.Block)]
+    [TestCase(ChannelPolicy.TcpipForward, ChannelAction.Block)]
+    [TestCase(ChannelPolicy.Sftp, ChannelAction.Allow)]
+    [TestCase(ChannelPolicy.Shell, ChannelAction.Allow)]
+    public void Without_a_rule_forwarding_of_any_kind_is_denied_and_what_runs_inside_a_session_is_allowed(string kind, ChannelAction expected)
+    {
+        Assert.That(ChannelPolicy.Empty.Decide(new ChannelSubject("alice", [], "web", kind)).Action, Is.EqualTo(expected));
+    }
+
+    [Test]
     public void Forwarding_is_denied_when_no_rule_matches()
     {
         Assert.That(ChannelPolicy.Empty.Decide(Tunnel("db.internal", 5432)), Is.EqualTo(new ChannelVerdict(ChannelAction.Block, null)));
@@ -68,7 +96,8 @@ public sealed class ChannelPolicyTests
     [TestCase("""{ "SshPolicies": [ { "Name": "a" } ] }""", "SshPolicies:0:Action")]
     [TestCase("""{ "SshPolicies": [ { "Name": "a", "Action": "Allow", "Match": { "Destinations": [ "db.internal" ] } } ] }""", "SshPolicies:0:Match:Destinations")]
     [TestCase("""{ "SshPolicies": [ { "Name": "a", "Action": "Allow", "Match": { "Destinations": [ "db:70000" ] } } ] }""", "SshPolicies:0:Match:Destinations")]
-    [TestCase("""{ "SshPolicies": [ { "Name": "a", "Action": "Review" } ] }""", "SshPolicies:0:Action")]
+    [TestCase("""{ "SshPolicies": [ { "Name": "a", "Action": "Ask" } ] }""", "SshPolicies:0:Action")]
+    [TestCase("""{ "SshPolicies": [ { "Name": "a", "Action": "Review" } ] }""", "SshPolicies:0:Approvers")]
     [TestCase("""{ "SshPolicies": [ { "Name": "a", "Action": "Allow", "Match": { "Pattern": "(" } } ] }""", "SshPolicies:0:Match:Pattern")]
     [TestCase("""{ "SshPolicies": [ { "Name": "a", "Action": "Allow", "Match": { "Programs": [ "rm" ] } } ] }""", "SshPolicies:0:Match")]
     [TestCase("""{ "SshPolicies": [ { "Name": "a", "Action": "Allow" }, { "Name": "a", "Action": "Block" } ] }""", "SshPolicies:1:Name")]

@@ -30,26 +30,26 @@ public sealed class RelayedChannelReplyOrderTests
     [Test]
     public void The_proxys_own_answer_waits_behind_a_relayed_request_the_target_has_not_answered()
     {
-        var channel = new RelayedChannel(0, "session", 0);
-        Assert.That(channel.ClientRequestSent(relayed: true, localAnswer: false), Is.Empty);
-        Assert.That(channel.ClientRequestSent(relayed: false, localAnswer: false), Is.Empty, "the refusal must not overtake the pending reply");
-        Assert.That(channel.ClientRequestSent(relayed: true, localAnswer: false), Is.Empty);
+        var channel = new RelayedChannel(0, "session", openedByClient: true).ClientRequestReplies;
+        Assert.That(channel.RequestSent(relayed: true, localAnswer: false), Is.Empty);
+        Assert.That(channel.RequestSent(relayed: false, localAnswer: false), Is.Empty, "the refusal must not overtake the pending reply");
+        Assert.That(channel.RequestSent(relayed: true, localAnswer: false), Is.Empty);
 
-        Assert.That(channel.TargetReplied(success: true), Is.EqualTo(new[] { true, false }));
-        Assert.That(channel.TargetReplied(success: false), Is.EqualTo(new[] { false }));
+        Assert.That(channel.Replied(true), Is.EqualTo(new[] { true, false }));
+        Assert.That(channel.Replied(false), Is.EqualTo(new[] { false }));
     }
 
     [Test]
     public void The_proxys_own_answer_goes_at_once_when_nothing_is_pending()
     {
-        var channel = new RelayedChannel(0, "session", 0);
-        Assert.That(channel.ClientRequestSent(relayed: false, localAnswer: false), Is.EqualTo(new[] { false }));
+        var channel = new RelayedChannel(0, "session", openedByClient: true).ClientRequestReplies;
+        Assert.That(channel.RequestSent(relayed: false, localAnswer: false), Is.EqualTo(new[] { false }));
     }
 
     [Test]
     public void A_target_reply_to_no_request_is_reported()
     {
-        var channel = new RelayedChannel(0, "session", 0);
-        Assert.That(channel.TargetReplied(success: true), Is.Null);
+        var channel = new RelayedChannel(0, "session", openedByClient: true).ClientRequestReplies;
+        Assert.That(channel.Replied(true), Is.Null);
     }
 }

@@ -1,0 +1,74 @@
+using HoopProxy.Core.Approvals;
+using HoopProxy.Ssh.Policy;
+
+namespace HoopProxy.Ssh.Session;
+
+/// <summary>
+/// One SSH session's exec requests held for approval: filed with the shared <see cref="ApprovalBroker"/> (the same
+/// queue, CLI and admin API as PostgreSQL statements), remembered when approved for the session, and withdrawn when
+/// the session ends first.
+/// </summary>
+public sealed class CommandApprovals(ApprovalBroker? broker, string sessionId, string target, string requester)
+{
+    private readonly Dictionary<string, DateTimeOffset> _approvedForSession = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _pending = new(StringComparer.Ordinal);
+
+    public bool HasBroker => broker is not null;
+
+    /// <summary>Until when an earlier Session-scope approval lets this command line run again, or null.</summary>
+    public DateTimeOffset? ApprovedUntil(string commandLine)
+    {
+        lock (_approvedForSession)
+        {
+            return _approvedForSession.TryGetValue(commandLine, out var until) && until > DateTimeOffset.UtcNow ? until : null;
+        }
+    }
+
+    public (ApprovalRequest Request, Task<ApprovalDecision> Decision) Submit(string commandLine, ChannelRule rule)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        var submitted = (broker ?? throw new InvalidOperationException("no approval broker is running")).Submit(sessionId, "ssh", target, requester, commandLine, rule.Name, rule.Approvers, rule.Timeout);
+        lock (_pending)
+        {
+            _pending.Add(submitted.Request.Id);
+        }
+
+        return submitted;
+    }
+
+    /// <summary>The decision arrived: a Session-scope approval lets the same command line run again until it lapses.</summary>
+    public void Decided(ApprovalRequest request, ApprovalDecision decision)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(decision);
+        lock (_pending)
+        {
+            _pending.Remove(request.Id);
+        }
+
+        if (decision is { Outcome: ApprovalOutcome.Approved, Scope: ApprovalScope.Session, ValidUntil: { } until })
+        {
+            lock (_approvedForSession)
+            {
+                _approvedForSession[request.Statement] = until;
+            }
+        }
+    }
+
+    /// <summary>The session ends or the client gave up on the channel: requests nobody decided yet can no longer be approved.</summary>
+    public void Withdraw(string id, string reason) => broker?.Withdraw(id, reason);
+
+    public void WithdrawAll(string reason)
+    {
+        string[] pending;
+        lock (_pending)
+        {
+            pending = [.. _pending];
+        }
+
+        foreach (var id in pending)
+        {
+            broker?.Withdraw(id, reason);
+        }
+    }
+}
