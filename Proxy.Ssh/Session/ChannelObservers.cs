@@ -1,4 +1,5 @@
 using HoopProxy.Ssh.Policy;
+using HoopProxy.Ssh.Sftp;
 using HoopProxy.Ssh.Shell;
 
 namespace HoopProxy.Ssh.Session;
@@ -10,7 +11,8 @@ namespace HoopProxy.Ssh.Session;
 /// </summary>
 public sealed class ChannelObservers(ChannelOpenJudge judge, bool recording)
 {
-    public IChannelObserver? ForSubsystem(string name) => null;
+    /// <summary>The SFTP decoder for "sftp" while recording (its events describe the session; without a record they go nowhere).</summary>
+    public IChannelObserver? ForSubsystem(string name) => recording && name == "sftp" ? new SftpObserver() : null;
 
     /// <summary>
     /// The typed-line reader, for every shell: with a terminal it follows the keystrokes' line editing; without one the

@@ -8,8 +8,8 @@ namespace HoopProxy.Host.Sessions.Ssh;
 
 /// <summary>
 /// The lines of <c>sessions show</c> for an SSH session: each event as a sentence (who logged in how, which channels
-/// opened, the command lines, terminal sizes, signals and exit statuses) and the data between events as byte counts
-/// per channel and stream.
+/// opened, the command lines, terminal sizes, signals and exit statuses, the SFTP operations with the files' sizes and
+/// hashes) and the data between events as byte counts per channel and stream.
 /// </summary>
 public sealed class SshTimelineText(TextWriter output, ConsoleStyle style)
 {
@@ -56,6 +56,7 @@ public sealed class SshTimelineText(TextWriter output, ConsoleStyle style)
             "channel-eof" => style.Dim($"{channel}: end of data from the {Text(f["from"])}"),
             "channel-close" => style.Dim($"{channel} closed by the {Text(f["from"])}"),
             "typed-line" => TypedLine(channel, f),
+            "sftp" => $"{channel}: {Sftp(f)}",
             "global-request" => GlobalRequest(f),
             "global-reply" => Tone(f["success"]?.GetValueKind() == JsonValueKind.True,
                 $"the target {(f["success"]?.GetValueKind() == JsonValueKind.True ? "agreed to" : "refused")} {Text(f["request"])} {Text(f["address"])}:{Text(f["port"])}{Optional(", listening on port ", f["bound_port"])}"),
@@ -118,6 +119,89 @@ public sealed class SshTimelineText(TextWriter output, ConsoleStyle style)
             "requested" => style.Yellow(text),
             _ => style.Red(text),
         };
+    }
+
+    /// <summary>An SFTP operation as a sentence; the outcome follows when it is not plain success.</summary>
+    private string Sftp(JsonObject f)
+    {
+        var operation = Text(f["operation"]);
+        var path = Shown(f["path"]);
+        var attributes = f["attributes"] is JsonObject set ? Attributes(set) : "";
+        var line = operation switch
+        {
+            "open" => $"sftp open {path} ({string.Join(", ", Names(f["flags"]))}{(attributes.Length > 0 ? ", " + attributes : "")})",
+            "close" => Transfer(f, path),
+            "listing" => $"sftp list {path}{(f["entries"] is { } entries ? $": {Text(entries)} entries" : "")}",
+            "rename" => $"sftp rename {path} to {Shown(f["new_path"])}",
+            "symlink" or "hardlink" => $"sftp {operation} {path} -> {Shown(f["target"])}",
+            "setstat" or "fsetstat" => $"sftp {operation} {path}: {(attributes.Length > 0 ? attributes : "nothing")}",
+            "mkdir" => $"sftp mkdir {path}{(attributes.Length > 0 ? $" ({attributes})" : "")}",
+            "copy" => $"sftp copy {path} from offset {Text(f["offset"])} to {Shown(f["destination"])} at {Text(f["destination_offset"])}, " +
+                (Text(f["length"]) == "0" ? "to the end" : $"{Text(f["length"])} bytes"),
+            "extension" => $"sftp extension {Shown(f["extension"])}",
+            "decoding-stopped" => $"sftp decoding stopped at the {Text(f["from"])}'s bytes: {Text(f["reason"])}",
+            _ => $"sftp {operation} {path}",
+        };
+
+        if (operation == "decoding-stopped" || f["unfinished"] is not null || f["unanswered"] is not null)
+        {
+            return style.Yellow(line + (f["unfinished"] is not null ? ", unfinished: the channel closed with it still open"
+                : f["unanswered"] is not null ? ": no answer before the channel closed" : ""));
+        }
+
+        var status = Text(f["status"]);
+        return status == "ok" ? (operation == "open" ? style.Dim(line) : line) : style.Red($"{line}: {status}{Optional(": ", f["message"])}");
+    }
+
+    /// <summary>A closed file: what moved through it, how much, and the whole file's hash or why there is none.</summary>
+    private static string Transfer(JsonObject f, string path)
+    {
+        var read = f["bytes_read"]?.GetValue<long>() ?? 0;
+        var written = f["bytes_written"]?.GetValue<long>() ?? 0;
+        var hashed = f.ContainsKey("sha256");
+        var verb = (read, written) switch
+        {
+            ( > 0, > 0) => "read and write",
+            (_, > 0) => "write",
+            ( > 0, _) => "read",
+            _ when hashed => Names(f["flags"]).Contains("write") ? "write" : "read",
+            _ => "close",
+        };
+        var amount = read > 0 && written > 0 ? $"{read} bytes read, {written} written" : $"{Math.Max(read, written)} bytes";
+        if (f["unfinished"] is not null && f["sha256"] is null)
+        {
+            // No hash, and the reason is the one the line ends with.
+            return $"sftp {(verb == "close" ? "open" : verb)} {path}: {amount} so far";
+        }
+
+        var hash = f["sha256"] is { } sha256 ? $", sha256 {Text(sha256)}" : hashed ? $", no sha256: {Text(f["sha256_unavailable"])}" : "";
+        return verb == "close" ? $"sftp close {path} (nothing read or written)" : $"sftp {verb} {path}: {amount}{hash}";
+    }
+
+    private static string Attributes(JsonObject set) =>
+        string.Join(", ", set.Select(a => a.Key == "extended" ? $"extended {string.Join(" ", Names(a.Value))}" : $"{a.Key} {Text(a.Value)}"));
+
+    private static List<string> Names(JsonNode? array) => array is JsonArray names ? [.. names.Select(Text)] : [];
+
+    /// <summary>
+    /// A path as recorded, with control characters written as <c>\xNN</c>: a file name holding a newline must not
+    /// start a line of its own that reads like another event.
+    /// </summary>
+    private static string Shown(JsonNode? node)
+    {
+        var text = Text(node);
+        if (!text.Any(char.IsControl))
+        {
+            return text;
+        }
+
+        var shown = new System.Text.StringBuilder(text.Length + 8);
+        foreach (var c in text)
+        {
+            shown.Append(char.IsControl(c) ? $"\\x{(int)c:X2}" : c.ToString());
+        }
+
+        return shown.ToString();
     }
 
     /// <summary>A command line reconstructed from keystrokes (docs/ssh.md, "Typed command lines"); control characters shown as ^X.</summary>
