@@ -40,10 +40,22 @@ public sealed class ChannelOpenJudge(ChannelPolicy policy, SshClientLogin login)
             : OpenDecision.Refuse($"remote forwarding from {listen.BindAddress}:{listen.BindPort} is not allowed: {verdict.Describe()}", where, verdict.Rule);
     }
 
-    public string? RefuseForwarding(string kind)
+    public string? RefuseKind(string kind)
     {
         var verdict = Decide(kind, null, null);
-        return verdict.Action == ChannelAction.Allow ? null : $"{kind} forwarding is not allowed: {verdict.Describe()}";
+        if (verdict.Action == ChannelAction.Allow)
+        {
+            return null;
+        }
+
+        var what = kind switch
+        {
+            ChannelPolicy.Agent => "agent forwarding",
+            ChannelPolicy.X11 => "X11 forwarding",
+            ChannelPolicy.Sftp => "the sftp subsystem",
+            _ => kind,
+        };
+        return $"{what} is not allowed: {verdict.Describe()}";
     }
 
     public ExecJudgement JudgeExec(string commandLine)

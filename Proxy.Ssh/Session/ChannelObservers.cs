@@ -6,8 +6,8 @@ namespace HoopProxy.Ssh.Session;
 
 /// <summary>
 /// Chooses the observer of a session channel once the client has said what it runs: the SFTP decoder for the sftp
-/// subsystem, the typed-line reader for a shell with a terminal. Decoding for the record happens only while recording;
-/// the typed-line reader also runs without a recording when rules can block typed lines.
+/// subsystem, the typed-line reader for a shell. Decoding SFTP happens only while recording; the typed-line reader
+/// always runs, since rules can block typed lines whether or not the session is recorded.
 /// </summary>
 public sealed class ChannelObservers(ChannelOpenJudge judge, bool recording)
 {
@@ -21,8 +21,4 @@ public sealed class ChannelObservers(ChannelOpenJudge judge, bool recording)
     /// </summary>
     public IChannelObserver? ForShell(bool hasTerminal) => new TypedLineObserver(
         hasTerminal ? new TypedLineReader() : new ScriptLineReader(), judge.RefuseTypedLine, recording, hasTerminal, TypedLineReader.DefaultMaxLineLength);
-
-    internal ChannelOpenJudge Judge => judge;
-
-    internal bool Recording => recording;
 }

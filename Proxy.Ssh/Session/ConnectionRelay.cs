@@ -388,12 +388,16 @@ public sealed class ConnectionRelay
         switch (request.RequestType)
         {
             case X11Request.Type:
-                refused = _policy.RefuseForwarding(ChannelPolicy.X11);
+                refused = _policy.RefuseKind(ChannelPolicy.X11);
                 _x11Forwarding |= refused is null;
                 break;
             case "auth-agent-req@openssh.com" or "auth-agent-req":
-                refused = _policy.RefuseForwarding(ChannelPolicy.Agent);
+                refused = _policy.RefuseKind(ChannelPolicy.Agent);
                 _agentForwarding |= refused is null;
+                break;
+            case SubsystemRequest.Type when fields["subsystem"]?.GetValue<string>() == "sftp":
+                // scp (in its default mode) and sftp; scp -O runs "scp -t/-f" as an exec, judged as a command.
+                refused = _policy.RefuseKind(ChannelPolicy.Sftp);
                 break;
             case ExecRequest.Type when fields["command"]?.GetValue<string>() is { } command:
                 (payload, held) = JudgeExec(channel, request, command, payload, fields);

@@ -12,8 +12,11 @@ public interface IRelayPolicy
     /// <summary>A "tcpip-forward" request (ssh -R): whether the target may listen on that address and port for the client.</summary>
     OpenDecision JudgeRemoteForward(TcpipForwardData listen);
 
-    /// <summary>Why agent or X11 forwarding (<see cref="ChannelPolicy.Agent"/>, <see cref="ChannelPolicy.X11"/>) is refused, or null.</summary>
-    string? RefuseForwarding(string kind);
+    /// <summary>
+    /// Why agent or X11 forwarding or the sftp subsystem (<see cref="ChannelPolicy.Agent"/>, <see cref="ChannelPolicy.X11"/>,
+    /// <see cref="ChannelPolicy.Sftp"/>) is refused, or null.
+    /// </summary>
+    string? RefuseKind(string kind);
 
     /// <summary>What happens to an exec request's command line before it runs.</summary>
     ExecJudgement JudgeExec(string commandLine);
