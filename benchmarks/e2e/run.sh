@@ -335,7 +335,7 @@ fi
 # not work: .NET receives with recvfrom/recvmsg, which Linux does not count in rchar, only read()/readv() are.)
 # Bytes on disk = growth of the sum of the apparent sizes of every file in the recording directory (session files,
 # index, torn tails).
-dir_bytes() { find "$1" -type f -printf '%s\n' 2>/dev/null | awk '{s += $1} END {printf "%d\n", s}'; }
+dir_bytes() { find "$1" -type f -printf '%s\n' 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'; }
 index_sums() { # prints: sealed sessions, recorded data bytes (client + server), bytes of the sealed files
   python3 - "$1/index.log" <<'PY'
 import json, sys

@@ -889,7 +889,7 @@ if [ "$RECORD" = 1 ]; then
   stop_pid "$HOOP_PID" 300 || log "HoopProxy did not stop within 30 s of SIGTERM; killed"
   wait "$HOOP_PID" 2>/dev/null || true
   HOOP_PID=""
-  REC_BYTES=$(find "$REC_DIR" -type f -printf '%s\n' 2>/dev/null | awk '{s += $1} END {printf "%d\n", s}')
+  REC_BYTES=$(find "$REC_DIR" -type f -printf '%s\n' 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}')
   log "hoopproxy sessions verify --config $HOOP_CONF ($((REC_BYTES / 1000000)) MB recorded)"
   VERIFY_RC=0
   VERIFY_OUT=$(dotnet "$HOOP_DLL" sessions verify --config "$HOOP_CONF" 2>&1) || VERIFY_RC=$?
