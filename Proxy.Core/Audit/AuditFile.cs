@@ -15,6 +15,7 @@ internal sealed class AuditFile : IDisposable
     private readonly FileStream _lock;
     private readonly FileStream _file;
     private readonly ArrayBufferWriter<byte> _pending = new(64 * 1024);
+    private bool _checkpointPending;
 
     private AuditFile(string path, FileStream lockFile, FileStream file, AuditTail tail)
     {
@@ -129,11 +130,15 @@ internal sealed class AuditFile : IDisposable
 
         var body = AuditLineFormat.Body(NextSeq, Head, members.WrittenSpan[1..^1]);
         LastCheckpointSeq = NextSeq;
+        _checkpointPending = true;
         Append(AuditLineFormat.WithSignature(body, key.Sign(body)));
         LinesSinceCheckpoint = 0;
     }
 
-    /// <summary>Hands the buffered lines to the operating system; <paramref name="toDisk"/> also waits for the disk (checkpoints, shutdown).</summary>
+    /// <summary>
+    /// Hands the buffered lines to the operating system; with <paramref name="toDisk"/>, or when a checkpoint is among
+    /// them, also waits for the disk: a checkpoint is what a crash must not take back.
+    /// </summary>
     public void Flush(bool toDisk)
     {
         if (_pending.WrittenCount > 0)
@@ -143,7 +148,8 @@ internal sealed class AuditFile : IDisposable
             BufferedEvents = 0;
         }
 
-        _file.Flush(flushToDisk: toDisk);
+        _file.Flush(flushToDisk: toDisk || _checkpointPending);
+        _checkpointPending = false;
     }
 
     private void Append(byte[] body)

@@ -307,14 +307,13 @@ public sealed partial class AuditLog : IAsyncDisposable
                     }
                 }
 
-                var signed = checkpointDue && file.LinesSinceCheckpoint > 0;
-                if (signed)
+                if (checkpointDue && file.LinesSinceCheckpoint > 0)
                 {
                     Checkpoint(file);
                 }
 
                 BeforeEachFlush?.Invoke();
-                file.Flush(toDisk: signed);
+                file.Flush(toDisk: false);
                 waiting.ForEach(w => w.TrySetResult());
                 waiting.Clear();
             }

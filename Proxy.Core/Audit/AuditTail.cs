@@ -50,15 +50,23 @@ internal static class AuditTailReader
                 continue;
             }
 
-            var lines = ParseLines(bytes, firstLineAt, lastLf + 1, start);
-            var checkpoint = lines.FindLastIndex(l => l.IsCheckpoint);
+            var read = ReadLines(bytes, firstLineAt, lastLf + 1, start);
+            var checkpoint = read.FindLastIndex(r => r.Line?.IsCheckpoint == true);
             if (checkpoint < 0 && start > 0)
             {
                 continue;
             }
 
-            // Checked before anything is cut: a log that does not verify is left exactly as it was found.
-            CheckChain(lines[Math.Max(checkpoint, 0)..], startsFile: checkpoint < 0);
+            // Lines before the last checkpoint are the verifier's business; from it on, the chain must hold. Checked
+            // before anything is cut: a log that does not verify is left exactly as it was found.
+            var tail = read[Math.Max(checkpoint, 0)..];
+            if (tail.FirstOrDefault(r => r.Line is null) is { Raw: { } bad } unreadable)
+            {
+                throw Refuse($"the line at byte {bad.Offset} {unreadable.Problem}");
+            }
+
+            var lines = tail.Select(r => r.Line!).ToList();
+            CheckChain(lines, startsFile: checkpoint < 0);
             var torn = CutTornTail(file, path, bytes.AsSpan(lastLf + 1), start + lastLf + 1);
             if (lines.Count == 0)
             {
@@ -66,24 +74,20 @@ internal static class AuditTailReader
             }
 
             var last = lines[^1];
-            return new AuditTail(last.Seq, last.StatedHash, checkpoint < 0 ? null : lines[checkpoint].Seq,
-                checkpoint < 0 ? lines.Count : lines.Count - 1 - checkpoint, torn);
+            return new AuditTail(last.Seq, last.StatedHash, checkpoint < 0 ? null : lines[0].Seq, lines.Count - (checkpoint < 0 ? 0 : 1), torn);
         }
     }
 
-    private static List<AuditLine> ParseLines(byte[] bytes, int from, int to, long fileOffset)
+    private sealed record ReadLine(AuditRawLine Raw, AuditLine? Line, string Problem);
+
+    private static List<ReadLine> ReadLines(byte[] bytes, int from, int to, long fileOffset)
     {
-        var lines = new List<AuditLine>();
+        var lines = new List<ReadLine>();
         using var stream = new MemoryStream(bytes, from, to - from, writable: false);
         foreach (var raw in AuditLineReader.ReadLines(stream))
         {
             var placed = raw with { Offset = raw.Offset + fileOffset + from };
-            if (!AuditLine.TryParse(placed, out var line, out var problem))
-            {
-                throw Refuse($"the line at byte {placed.Offset} {problem}");
-            }
-
-            lines.Add(line);
+            lines.Add(AuditLine.TryParse(placed, out var line, out var problem) ? new ReadLine(placed, line, "") : new ReadLine(placed, null, problem));
         }
 
         return lines;

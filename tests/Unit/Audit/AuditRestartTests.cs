@@ -118,6 +118,7 @@ public sealed class AuditRestartTests
         await _fixture.WriteClosedLogAsync(statements: 3);
         var lines = _fixture.Lines();
         lines[2] = lines[2].Replace("SELECT 2", "SELECT 9", StringComparison.Ordinal);
+        lines[3] = "not even JSON";
         _fixture.WriteLines(lines);
 
         await using (var log = await _fixture.OpenAsync())
@@ -125,7 +126,10 @@ public sealed class AuditRestartTests
             Assert.That(log.Tail!.LastCheckpointSeq, Is.EqualTo(6));
         }
 
-        Assert.That(_fixture.Verify().Problems.Select(p => (p.Kind, p.Line)), Is.EqualTo(new[] { (AuditProblemKind.Changed, 3L) }), "verify reads it all");
+        Assert.That(_fixture.Verify().Problems.Select(p => (p.Kind, p.Line)), Is.EqualTo(new[]
+        {
+            (AuditProblemKind.Changed, 3L), (AuditProblemKind.Malformed, 4L), (AuditProblemKind.Removed, 5L),
+        }), "verify reads it all");
     }
 
     [Test]
