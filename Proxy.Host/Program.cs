@@ -61,6 +61,7 @@ root.Add(serve);
 root.Add(demo);
 root.Add(HoopProxy.Host.Sessions.SessionsCommand.Create());
 root.Add(HoopProxy.Host.Admin.ApprovalsCommand.Create());
+root.Add(HoopProxy.Host.Audit.AuditCommand.Create());
 var parsed = root.Parse(args);
 // No termination timeout: the host's own console lifetime turns SIGTERM and Ctrl-C into a graceful stop that
 // drains sessions for up to Limits:ShutdownTimeout; System.CommandLine's default would exit after two seconds.
