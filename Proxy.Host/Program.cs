@@ -1,4 +1,5 @@
 using System.CommandLine;
+using HoopProxy.Core.Audit;
 using HoopProxy.Core.Configuration;
 using HoopProxy.Core.Recording;
 using HoopProxy.Host;
@@ -38,7 +39,11 @@ serve.SetAction(async (parse, cancellationToken) =>
     await using var recordings = configuration.Recording is { } recording
         ? await RecordingStore.OpenAsync(recording, recordingLogs.CreateLogger("HoopProxy.Recording"))
         : null;
-    using var host = ProxyHostBuilder.Build(configuration, recordings, parse.GetRequiredValue(configOption).FullName);
+    // The audit log likewise outlives the listeners: the last sessions' disconnects and its own stop are in it.
+    await using var audit = configuration.Audit is { } auditOptions
+        ? await AuditLog.OpenAsync(auditOptions, recordingLogs.CreateLogger("HoopProxy.Audit"))
+        : null;
+    using var host = ProxyHostBuilder.Build(configuration, recordings, parse.GetRequiredValue(configOption).FullName, audit);
     try
     {
         await host.RunAsync(cancellationToken);

@@ -14,7 +14,8 @@ public static class ProxyHostBuilder
 {
     /// <param name="recordings">The opened recording store when <see cref="ProxyConfiguration.Recording"/> is set; the caller owns it.</param>
     /// <param name="configPath">The file the configuration came from: its policies are reloaded when it changes.</param>
-    public static IHost Build(ProxyConfiguration configuration, RecordingStore? recordings = null, string? configPath = null)
+    /// <param name="audit">The opened audit log when <see cref="ProxyConfiguration.Audit"/> is set; the caller owns it.</param>
+    public static IHost Build(ProxyConfiguration configuration, RecordingStore? recordings = null, string? configPath = null, Core.Audit.AuditLog? audit = null)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -59,7 +60,7 @@ public static class ProxyHostBuilder
 
         if (configuration.Ssh is { } ssh)
         {
-            builder.Services.AddSingleton(sp => new SshProxyService(ssh, configuration.Users, sp.GetRequiredService<ILoggerFactory>(), recordings, configuration.SshPolicies, approvals));
+            builder.Services.AddSingleton(sp => new SshProxyService(ssh, configuration.Users, sp.GetRequiredService<ILoggerFactory>(), recordings, configuration.SshPolicies, approvals, audit));
             builder.Services.AddHostedService(sp => sp.GetRequiredService<SshProxyService>());
         }
 

@@ -17,11 +17,11 @@ public sealed class SshProxyService : IHostedService, IAsyncDisposable
     private readonly TcpConnectionListener _listener;
 
     public SshProxyService(SshProxyOptions options, UserDirectory users, ILoggerFactory loggerFactory, RecordingStore? recordings = null,
-        ChannelPolicy? channels = null, Core.Approvals.ApprovalBroker? approvals = null)
+        ChannelPolicy? channels = null, Core.Approvals.ApprovalBroker? approvals = null, Core.Audit.AuditLog? audit = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
-        _handler = new SshConnectionHandler(options, users, loggerFactory, recordings, channels: channels, approvals: approvals);
+        _handler = new SshConnectionHandler(options, users, loggerFactory, recordings, channels: channels, approvals: approvals, audit: audit);
         _listener = new TcpConnectionListener("ssh", options.Listen, options.Listener, _handler, loggerFactory.CreateLogger("HoopProxy.Listener"));
     }
 

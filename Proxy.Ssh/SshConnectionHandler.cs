@@ -37,6 +37,9 @@ internal sealed record SshSessionContext(
 
     /// <summary>Where exec requests held by Review rules wait for an approver; null refuses them.</summary>
     public Core.Approvals.ApprovalBroker? Approvals { get; init; }
+
+    /// <summary>The audit trail every session writes its logins, commands, policy decisions and end into; null: none.</summary>
+    public Core.Audit.AuditLog? Audit { get; init; }
 }
 
 /// <summary>Speaks SSH on a listener's connections: the proxy is the server toward clients and the client toward targets.</summary>
@@ -48,8 +51,9 @@ public sealed partial class SshConnectionHandler : IConnectionHandler, IDisposab
     /// <param name="rekey">When connections change keys; the default unless a test wants it sooner.</param>
     /// <param name="channels">The <c>SshPolicies</c> rules for forwarding channels; null denies all forwarding.</param>
     /// <param name="approvals">The approval broker shared with the other listeners (Review rules); null refuses what they hold.</param>
+    /// <param name="audit">The audit log shared with the other listeners; null writes no audit trail.</param>
     public SshConnectionHandler(SshProxyOptions options, UserDirectory users, ILoggerFactory loggerFactory, RecordingStore? recordings = null,
-        RekeyLimits? rekey = null, ChannelPolicy? channels = null, Core.Approvals.ApprovalBroker? approvals = null)
+        RekeyLimits? rekey = null, ChannelPolicy? channels = null, Core.Approvals.ApprovalBroker? approvals = null, Core.Audit.AuditLog? audit = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -75,6 +79,7 @@ public sealed partial class SshConnectionHandler : IConnectionHandler, IDisposab
             Rekey = rekey ?? RekeyLimits.Default,
             Channels = channels ?? ChannelPolicy.Empty,
             Approvals = approvals,
+            Audit = audit,
         };
     }
 

@@ -25,6 +25,9 @@ public sealed record ProxyConfiguration(PostgresProxyOptions? Postgres, UserDire
     /// <summary>The <c>Recording</c> section; null when sessions are not recorded.</summary>
     public RecordingOptions? Recording { get; init; }
 
+    /// <summary>The <c>Audit</c> section (docs/audit-trail.md); null when no audit trail is kept.</summary>
+    public Core.Audit.AuditOptions? Audit { get; init; }
+
     /// <summary>
     /// The <c>Policies</c> list; null when there is none and no target blocks by default, so no statement is judged.
     /// </summary>
@@ -95,6 +98,7 @@ public sealed record ProxyConfiguration(PostgresProxyOptions? Postgres, UserDire
             SshPolicies = ChannelPolicy.FromConfiguration(configuration.GetSection("SshPolicies")),
             LogLevel = logging.Enum("Default", LogLevel.Information),
             Recording = RecordingOptions.FromConfiguration(configuration.GetSection("Recording"), baseDirectory),
+            Audit = Core.Audit.AuditOptions.FromConfiguration(configuration.GetSection("Audit"), baseDirectory),
             Policies = judged ? PolicyConfiguration.FromConfiguration(policies) : null,
             Admin = admin.Exists() ? AdminOptions.FromConfiguration(admin) : null,
             Masking = configuration.GetSection("Masking").Exists() || configuration.GetSection("MaskingDetectors").Exists()

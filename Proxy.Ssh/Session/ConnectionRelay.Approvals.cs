@@ -108,7 +108,7 @@ public sealed partial class ConnectionRelay
             await _target.FlushAsync(CancellationToken.None);
         }
         catch (Exception e) when (e is IOException or SshProtocolException or ObjectDisposedException or OperationCanceledException
-            or Core.Networking.ConnectionResetException or RecordingUnavailableException)
+            or Core.Networking.ConnectionResetException or RecordingUnavailableException or Core.Audit.AuditUnavailableException)
         {
             // The session is ending (the relay's pumps report why); a recording that failed ends it here too.
             await _client.DisconnectAsync(SshDisconnectReason.ByApplication, "the session ended while a command waited for approval");

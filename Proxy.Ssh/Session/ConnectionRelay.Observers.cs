@@ -60,7 +60,7 @@ public sealed partial class ConnectionRelay
             {
                 await CloseObserverAsync(channel, CancellationToken.None);
             }
-            catch (Exception e) when (e is RecordingUnavailableException or SessionEndedByPolicyException)
+            catch (Exception e) when (e is RecordingUnavailableException or SessionEndedByPolicyException or Core.Audit.AuditUnavailableException)
             {
                 // The session is over either way; what could be recorded was.
             }

@@ -145,6 +145,13 @@ public sealed partial class ConnectionRelay
             await _target.DisconnectAsync(SshDisconnectReason.ByApplication, "the client's session was ended by the proxy's policy");
             return new RelayEnd("proxy", $"ended by policy: {e.Message}");
         }
+        catch (Core.Audit.AuditUnavailableException e)
+        {
+            const string reason = "the audit log failed; the proxy ends sessions it cannot audit";
+            await _client.DisconnectAsync(SshDisconnectReason.ByApplication, reason);
+            await _target.DisconnectAsync(SshDisconnectReason.ByApplication, "the client's session ended");
+            return new RelayEnd("proxy", $"{reason}: {e.Message}");
+        }
         catch (RecordingUnavailableException e)
         {
             const string reason = "the session recording failed; the proxy ends sessions it cannot record";

@@ -32,6 +32,7 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
         var endReason = "ended";
         try
         {
+            await AuditConnectionAsync();
             using var login = CancellationTokenSource.CreateLinkedTokenSource(connection.Aborted);
             login.CancelAfter(context.Options.LoginTimeout);
             try
@@ -41,6 +42,7 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
                 {
                     _login = accepted;
                     await StartRecordingAsync(accepted);
+                    await StartAuditTrailAsync(accepted);
                     target = await ConnectTargetAsync(accepted, login.Token);
                 }, login.Token);
             }
@@ -90,6 +92,16 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
         {
             endReason = $"the client disconnected: {e.Description}";
         }
+        catch (Core.Audit.AuditUnavailableException e)
+        {
+            // Fail closed, as for the recording: what cannot be audited does not happen.
+            endReason = "the audit log is unavailable";
+            LogAuditUnavailable(logger, connection.Id, e.Message);
+            if (client is not null)
+            {
+                await client.DisconnectAsync(SshDisconnectReason.ByApplication, "the audit log is unavailable; the proxy refuses sessions it cannot audit");
+            }
+        }
         catch (RecordingUnavailableException e)
         {
             endReason = "session recording is unavailable";
@@ -106,6 +118,7 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
         finally
         {
             await FinishRecordingAsync(endReason);
+            await AuditEndAsync(endReason);
             if (target is not null)
             {
                 await target.DisposeAsync();
@@ -125,7 +138,7 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
         }
     }
 
-    private ValueTask RememberAttemptAsync(SshLoginAttempt attempt)
+    private async ValueTask RememberAttemptAsync(SshLoginAttempt attempt)
     {
         _attempts.Add(attempt);
         if (!attempt.Accepted)
@@ -133,7 +146,56 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
             LogAttemptRefused(logger, connection.Id, connection.RemoteEndPoint, attempt.LoginName, attempt.Method, attempt.Reason ?? "");
         }
 
-        return ValueTask.CompletedTask;
+        if (context.Audit is { } audit && !attempt.Accepted)
+        {
+            // Refused attempts name who was claimed, as sent: the proxy knows no more about them. The accepted one is
+            // written once the session exists (StartAuditTrailAsync), with its identity and session id.
+            var who = new Core.Audit.AuditUser(null, null, attempt.LoginName, [], null);
+            await audit.WriteAsync(AuditContext(who, attempt.KeyFingerprint).Event(Core.Audit.AuditEventType.Authentication,
+                attempt.Accepted ? Core.Audit.AuditOutcome.Success : Core.Audit.AuditOutcome.Failure, action: attempt.Method,
+                errorCode: attempt.Accepted ? null : "refused", details: new JsonObject { ["reason"] = attempt.Reason }));
+        }
+    }
+
+    /// <summary>What every audit event of this connection carries: who (as far as known), from where, to which target.</summary>
+    private Core.Audit.AuditContext AuditContext(Core.Audit.AuditUser user, string? credentialId) => new(
+        _record.Recording?.SessionId, user, credentialId,
+        new Core.Audit.AuditOrigin(connection.RemoteEndPoint.Address.ToString(), connection.RemoteEndPoint.Port),
+        new Core.Audit.AuditResource("ssh", _login?.Target.Name, null, []));
+
+    private ValueTask AuditConnectionAsync() => context.Audit?.WriteAsync(AuditContext(Core.Audit.AuditUser.Unknown, null)
+        .Event(Core.Audit.AuditEventType.Connection, Core.Audit.AuditOutcome.Success, action: context.ListenerName)) ?? ValueTask.CompletedTask;
+
+    /// <summary>From the accepted login on, the record's events feed the audit trail with the identity attached.</summary>
+    private async Task StartAuditTrailAsync(SshClientLogin accepted)
+    {
+        if (context.Audit is { } audit)
+        {
+            var user = Core.Audit.AuditUser.Local(accepted.User.Name, accepted.User.Groups, accepted.Target.Username);
+            var trail = AuditContext(user, accepted.CredentialId);
+            _record.Audit = new SshAuditTrail(audit, trail);
+            await audit.WriteAsync(trail.Event(Core.Audit.AuditEventType.Authentication, Core.Audit.AuditOutcome.Success, action: accepted.Method,
+                details: new JsonObject { ["login"] = _attempts.LastOrDefault(a => a.Accepted)?.LoginName }));
+        }
+    }
+
+    /// <summary>The end of the connection in the audit trail, unless the relay's disconnect event already put it there.</summary>
+    private async Task AuditEndAsync(string endReason)
+    {
+        if (context.Audit is not { } audit)
+        {
+            return;
+        }
+
+        try
+        {
+            var trail = _record.Audit ?? new SshAuditTrail(audit, AuditContext(Core.Audit.AuditUser.Unknown, null));
+            await trail.OnDisconnectAsync(endReason);
+        }
+        catch (Core.Audit.AuditUnavailableException e)
+        {
+            LogAuditUnavailable(logger, connection.Id, e.Message);
+        }
     }
 
     /// <summary>
@@ -340,6 +402,9 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
 
     [LoggerMessage(EventId = 3004, Level = LogLevel.Error, Message = "ssh session {Session}: recording unavailable: {Message}")]
     private static partial void LogRecordingUnavailable(ILogger logger, long session, string message);
+
+    [LoggerMessage(EventId = 3009, Level = LogLevel.Error, Message = "ssh session {Session}: audit log unavailable: {Message}")]
+    private static partial void LogAuditUnavailable(ILogger logger, long session, string message);
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "ssh session {Session} ended: {Reason}")]
     private static partial void LogEnded(ILogger logger, long session, string reason);

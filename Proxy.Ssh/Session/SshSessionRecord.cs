@@ -19,6 +19,20 @@ public sealed class SshSessionRecord(ISessionRecording? recording)
     public ValueTask DataAsync(RecordDirection direction, byte[] message, CancellationToken cancellationToken) =>
         recording is null ? ValueTask.CompletedTask : recording.WriteDataAsync(direction, new ReadOnlySequence<byte>(message), cancellationToken);
 
-    public ValueTask EventAsync(string type, JsonObject fields, CancellationToken cancellationToken = default) =>
-        recording is null ? ValueTask.CompletedTask : recording.WriteEventAsync(type, fields, cancellationToken);
+    /// <summary>The session's part of the audit trail, once its login is known; null without an audit log.</summary>
+    public SshAuditTrail? Audit { get; set; }
+
+    /// <summary>An event for the record, and for the audit trail when it is one the trail keeps.</summary>
+    public async ValueTask EventAsync(string type, JsonObject fields, CancellationToken cancellationToken = default)
+    {
+        if (recording is not null)
+        {
+            await recording.WriteEventAsync(type, fields, cancellationToken);
+        }
+
+        if (Audit is { } audit)
+        {
+            await audit.OnRecordedAsync(type, fields, cancellationToken);
+        }
+    }
 }

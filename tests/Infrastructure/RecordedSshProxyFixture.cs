@@ -29,13 +29,17 @@ public abstract class RecordedSshProxyFixture
     /// <summary>The approval broker the proxy files Review rules' requests with; none by default.</summary>
     protected virtual HoopProxy.Core.Approvals.ApprovalBroker? ApprovalBrokerForProxy() => null;
 
+    /// <summary>The audit log the proxy writes its trail into; none by default.</summary>
+    protected virtual Task<HoopProxy.Core.Audit.AuditLog?> OpenAuditLogAsync() => Task.FromResult<HoopProxy.Core.Audit.AuditLog?>(null);
+
     [OneTimeSetUp]
     public async Task StartRecordedProxyAsync()
     {
         _recordings = new RecordingFixture();
         Store = await _recordings.OpenAsync();
         Sshd = await LocalSshd.StartAsync();
-        Proxy = await SshProxyInstance.StartAsync(Sshd, recordings: Store, channels: await ChannelPolicyAsync(Sshd), approvals: ApprovalBrokerForProxy());
+        Proxy = await SshProxyInstance.StartAsync(Sshd, recordings: Store, channels: await ChannelPolicyAsync(Sshd), approvals: ApprovalBrokerForProxy(),
+            audit: await OpenAuditLogAsync());
     }
 
     [OneTimeTearDown]

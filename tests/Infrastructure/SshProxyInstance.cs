@@ -63,7 +63,8 @@ public sealed class SshProxyInstance : IAsyncDisposable
     /// <param name="users">Extra users; alice (password and the generated key) is always there.</param>
     public static async Task<SshProxyInstance> StartAsync(LocalSshd sshd, Func<SshProxyOptions, SshProxyOptions>? configure = null,
         IEnumerable<ProxyUser>? users = null, RecordingStore? recordings = null, ILoggerFactory? loggerFactory = null, RekeyLimits? rekey = null,
-        HoopProxy.Ssh.Policy.ChannelPolicy? channels = null, HoopProxy.Core.Approvals.ApprovalBroker? approvals = null)
+        HoopProxy.Ssh.Policy.ChannelPolicy? channels = null, HoopProxy.Core.Approvals.ApprovalBroker? approvals = null,
+        HoopProxy.Core.Audit.AuditLog? audit = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "hoopproxy-sshproxy-" + Guid.NewGuid().ToString("N")[..12]);
         System.IO.Directory.CreateDirectory(directory);
@@ -79,7 +80,7 @@ public sealed class SshProxyInstance : IAsyncDisposable
         };
         options = configure?.Invoke(options) ?? options;
         var handler = new SshConnectionHandler(options, new UserDirectory([alice, .. users ?? []]), loggerFactory ?? NullLoggerFactory.Instance,
-            recordings, rekey, channels, approvals);
+            recordings, rekey, channels, approvals, audit);
         var listener = new TcpConnectionListener("ssh", options.Listen, options.Listener, handler,
             (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("HoopProxy.Listener"));
         listener.Start();
