@@ -19,13 +19,14 @@ public sealed class BadInputTests
     private const string DownTarget = "down";
     private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(10);
     private ProxyInstance _proxy = null!;
+    private readonly ClosedPort _deadPort = new();
 
     [OneTimeSetUp]
     public async Task StartAsync()
     {
         // Connection logging shows whether the proxy opened an upstream connection, however short-lived.
         await TestCluster.Postgres.ExecuteAsync("ALTER SYSTEM SET log_connections = on; SELECT pg_reload_conf();");
-        var deadPort = LocalPostgresCluster.FreeTcpPort();
+        var deadPort = _deadPort.Port;
         _proxy = await ProxyInstance.StartAsync(options => options with
         {
             Targets = new Dictionary<string, PostgresTarget>
@@ -40,6 +41,7 @@ public sealed class BadInputTests
     public async Task StopAsync()
     {
         await _proxy.DisposeAsync();
+        _deadPort.Dispose();
         await TestCluster.Postgres.ExecuteAsync("ALTER SYSTEM RESET log_connections; SELECT pg_reload_conf();");
     }
 
@@ -293,7 +295,8 @@ public sealed class BadInputTests
     [Test]
     public async Task Default_target_down_gets_a_connection_class_error_in_psql()
     {
-        var deadPort = LocalPostgresCluster.FreeTcpPort();
+        using var dead = new ClosedPort();
+        var deadPort = dead.Port;
         await using var proxy = await ProxyInstance.StartAsync(options => options with
         {
             Targets = new Dictionary<string, PostgresTarget> { [TestCluster.TargetDatabase] = ProxyInstance.DefaultTarget(port: deadPort) }.ToFrozenDictionary(),

@@ -21,6 +21,7 @@ public sealed class SshForwardingTests : RecordedSshProxyFixture
 {
     private readonly LoopbackTcpServer _echo = LoopbackTcpServer.Echo();
     private readonly LoopbackTcpServer _http = LoopbackTcpServer.Serving(AnswerHttpAsync);
+    private readonly ClosedPort _closed = new();
     private int _closedPort;
     private int _blockedPort;
 
@@ -31,7 +32,7 @@ public sealed class SshForwardingTests : RecordedSshProxyFixture
     /// <summary>The rules name the ports of the echo and HTTP servers the tunnels lead to, and the sshd's.</summary>
     protected override Task<ChannelPolicy?> ChannelPolicyAsync(LocalSshd sshd)
     {
-        _closedPort = LocalPostgresCluster.FreeTcpPort();
+        _closedPort = _closed.Port;
         _blockedPort = LocalPostgresCluster.FreeTcpPort();
         return Task.FromResult<ChannelPolicy?>(new ChannelPolicy(
         [
@@ -55,6 +56,7 @@ public sealed class SshForwardingTests : RecordedSshProxyFixture
     {
         await _echo.DisposeAsync();
         await _http.DisposeAsync();
+        _closed.Dispose();
     }
 
     /// <summary>Reads a request's head and answers one fixed response, for curl through the SOCKS proxy of ssh -D.</summary>

@@ -20,6 +20,7 @@ public sealed class SshLoginTests
     private const string DownTarget = "down";
 
     private LocalSshd _sshd = null!;
+    private readonly ClosedPort _downPort = new();
     private LocalSshd _secondSshd = null!;
     private SshProxyInstance _proxy = null!;
     private DirectoryInfo _folder = null!;
@@ -32,7 +33,7 @@ public sealed class SshLoginTests
         var second = await SshProxyInstance.TargetFor(_secondSshd, OtherTarget);
         // The first sshd, pinned with its RSA key's fingerprint while the proxy is offered the ed25519 key.
         var wrongPin = await SshProxyInstance.TargetFor(_sshd, WrongPinTarget) with { HostKeyFingerprint = await _sshd.HostKeyFingerprintAsync("rsa") };
-        var down = await SshProxyInstance.TargetFor(_sshd, DownTarget) with { Port = LocalPostgresCluster.FreeTcpPort() };
+        var down = await SshProxyInstance.TargetFor(_sshd, DownTarget) with { Port = _downPort.Port };
         _proxy = await SshProxyInstance.StartAsync(_sshd, options => options with
         {
             Targets = new Dictionary<string, SshTarget>(options.Targets) { [OtherTarget] = second, [WrongPinTarget] = wrongPin, [DownTarget] = down }
@@ -47,6 +48,7 @@ public sealed class SshLoginTests
         await _proxy.DisposeAsync();
         await _secondSshd.DisposeAsync();
         await _sshd.DisposeAsync();
+        _downPort.Dispose();
         _folder.Delete(recursive: true);
     }
 

@@ -179,7 +179,8 @@ public sealed class SshPcapExportTests : RecordedSshProxyFixture
     [Test]
     public async Task A_forwarding_the_target_could_not_connect_is_no_conversation()
     {
-        var closedPort = LocalPostgresCluster.FreeTcpPort();
+        using var closed = new ClosedPort();
+        var closedPort = closed.Port;
         var session = (await NewSealedSessionsAsync(async () =>
         {
             var ssh = await ExternalProcess.RunAsync("ssh", [.. Proxy.SshOptions(), "-W", $"localhost:{closedPort.ToString(CultureInfo.InvariantCulture)}",
