@@ -21,6 +21,8 @@ command -v plink >/dev/null || need+=(putty-tools)
 command -v curl >/dev/null || need+=(curl)
 # sessions export --format pcap is checked with tshark, Wireshark's own reading of the capture.
 command -v tshark >/dev/null || need+=(tshark)
+# X11 forwarding is tested end to end: the target's sshd runs xauth to hand the session its forwarded display's cookie.
+command -v xauth >/dev/null || need+=(xauth)
 
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""

@@ -26,6 +26,9 @@ public abstract class RecordedSshProxyFixture
     /// <summary>The proxy's <c>SshPolicies</c> rules, made once the sshd runs (its port may be a destination); none by default.</summary>
     protected virtual Task<ChannelPolicy?> ChannelPolicyAsync(LocalSshd sshd) => Task.FromResult<ChannelPolicy?>(null);
 
+    /// <summary>More sshd_config lines for the target (X11Forwarding, say); none by default.</summary>
+    protected virtual IReadOnlyList<string>? SshdConfiguration => null;
+
     /// <summary>The approval broker the proxy files Review rules' requests with; none by default.</summary>
     protected virtual HoopProxy.Core.Approvals.ApprovalBroker? ApprovalBrokerForProxy() => null;
 
@@ -37,7 +40,7 @@ public abstract class RecordedSshProxyFixture
     {
         _recordings = new RecordingFixture();
         Store = await _recordings.OpenAsync();
-        Sshd = await LocalSshd.StartAsync();
+        Sshd = await LocalSshd.StartAsync(SshdConfiguration);
         Proxy = await SshProxyInstance.StartAsync(Sshd, recordings: Store, channels: await ChannelPolicyAsync(Sshd), approvals: ApprovalBrokerForProxy(),
             audit: await OpenAuditLogAsync());
     }
