@@ -19,9 +19,9 @@ public sealed class PostgresProxyService : IHostedService, IAsyncDisposable
     private readonly TcpConnectionListener _listener;
 
     public PostgresProxyService(PostgresProxyOptions options, UserDirectory users, ILoggerFactory loggerFactory, RecordingStore? recordings = null,
-        PolicySource? policies = null, ApprovalBroker? approvals = null, MaskingPolicy? masking = null)
+        PolicySource? policies = null, ApprovalBroker? approvals = null, MaskingPolicy? masking = null, Core.Audit.AuditLog? audit = null)
     {
-        _handler = new PostgresConnectionHandler(options, users, loggerFactory, recordings, policies, approvals, masking);
+        _handler = new PostgresConnectionHandler(options, users, loggerFactory, recordings, policies, approvals, masking, audit);
         _listener = new TcpConnectionListener("postgres", options.Listen, options.Limits, _handler, loggerFactory.CreateLogger("HoopProxy.Listener"));
     }
 

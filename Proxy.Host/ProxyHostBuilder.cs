@@ -54,7 +54,7 @@ public static class ProxyHostBuilder
 
         if (configuration.Postgres is { } postgres)
         {
-            builder.Services.AddSingleton(sp => new PostgresProxyService(postgres, configuration.Users, sp.GetRequiredService<ILoggerFactory>(), recordings, policies, approvals, configuration.Masking));
+            builder.Services.AddSingleton(sp => new PostgresProxyService(postgres, configuration.Users, sp.GetRequiredService<ILoggerFactory>(), recordings, policies, approvals, configuration.Masking, audit));
             builder.Services.AddHostedService(sp => sp.GetRequiredService<PostgresProxyService>());
         }
 

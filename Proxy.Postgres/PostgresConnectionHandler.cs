@@ -27,7 +27,7 @@ public sealed class PostgresConnectionHandler : IConnectionHandler, IAsyncDispos
     /// <param name="policies">The statement policy in force; null when no statement is judged.</param>
     /// <param name="approvals">Where Review statements wait for a decision; null refuses them.</param>
     public PostgresConnectionHandler(PostgresProxyOptions options, UserDirectory users, ILoggerFactory loggerFactory, RecordingStore? recordings = null,
-        PolicySource? policies = null, ApprovalBroker? approvals = null, MaskingPolicy? masking = null)
+        PolicySource? policies = null, ApprovalBroker? approvals = null, MaskingPolicy? masking = null, Core.Audit.AuditLog? audit = null)
     {
         _logger = loggerFactory.CreateLogger("HoopProxy.Postgres");
         var connector = new UpstreamConnector(options.Limits.Pipes, _logger);
@@ -47,6 +47,7 @@ public sealed class PostgresConnectionHandler : IConnectionHandler, IAsyncDispos
             $"postgres@{options.Listen}")
         {
             Masking = masking,
+            Audit = audit,
             Catalogs = _catalogs is null ? null : _catalogs.For,
         };
     }

@@ -251,7 +251,7 @@ internal sealed partial class PostgresSession
     private async Task BeginRecordingAsync(ProxyUser? user, IReadOnlyList<string> groups, string target, string? upstreamAccount,
         string method, StartupMessage startup, bool isTls, string? failure)
     {
-        if (_context.Recordings is not { } store)
+        if (_context.Recordings is null && _context.Audit is null)
         {
             return;
         }
@@ -272,7 +272,8 @@ internal sealed partial class PostgresSession
             StartedAt: DateTimeOffset.UtcNow);
         try
         {
-            _recording = store.StartSession(metadata);
+            var recording = _context.Recordings?.StartSession(metadata);
+            _recording = _context.Audit is { } audit ? new AuditedSessionRecording(recording, audit, metadata) : recording;
         }
         catch (RecordingUnavailableException e)
         {

@@ -22,6 +22,9 @@ internal sealed record PostgresSessionContext(
     ApprovalBroker? Approvals,
     string ListenerName)
 {
+    /// <summary>The audit trail the sessions write into; null when none is kept.</summary>
+    public Core.Audit.AuditLog? Audit { get; init; }
+
     /// <summary>The masking rules; null when nothing is masked.</summary>
     public MaskingPolicy? Masking { get; init; }
 

@@ -52,7 +52,8 @@ public sealed class ProxyInstance : IAsyncDisposable
     /// <summary>Starts a proxy; <paramref name="configure"/> may change the options (targets, TLS, limits).</summary>
     public static Task<ProxyInstance> StartAsync(Func<PostgresProxyOptions, PostgresProxyOptions>? configure = null, UserDirectory? users = null,
         ILoggerFactory? loggerFactory = null, HoopProxy.Core.Recording.RecordingStore? recordings = null, HoopProxy.Postgres.Policy.PolicySource? policies = null,
-        HoopProxy.Core.Approvals.ApprovalBroker? approvals = null, HoopProxy.Postgres.Masking.Rules.MaskingPolicy? masking = null)
+        HoopProxy.Core.Approvals.ApprovalBroker? approvals = null, HoopProxy.Postgres.Masking.Rules.MaskingPolicy? masking = null,
+        HoopProxy.Core.Audit.AuditLog? audit = null)
     {
         var options = new PostgresProxyOptions
         {
@@ -62,7 +63,7 @@ public sealed class ProxyInstance : IAsyncDisposable
             Limits = new ListenerLimits(),
         };
         options = configure?.Invoke(options) ?? options;
-        var service = new PostgresProxyService(options, users ?? DefaultUsers(), loggerFactory ?? NullLoggerFactory.Instance, recordings, policies, approvals, masking);
+        var service = new PostgresProxyService(options, users ?? DefaultUsers(), loggerFactory ?? NullLoggerFactory.Instance, recordings, policies, approvals, masking, audit);
         service.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
         return Task.FromResult(new ProxyInstance(service, options));
     }
