@@ -162,8 +162,8 @@ public static class DemoCommand
               typing "rm -rf /" in an interactive shell ends the session before the shell sees the Enter: rule "no-rm-rf-root-typed"
             Replay a recorded terminal session, or export it for asciinema:
               dotnet run --project Proxy.Host -- sessions replay SESSION-ID --config {configPath}
-            Who did what over SSH, from the audit trail (hash-chained, signed checkpoints):
-              dotnet run --project Proxy.Host -- audit query --config {configPath} --type command,policy,approval
+            Who did what, from the audit trail (hash-chained, signed checkpoints):
+              dotnet run --project Proxy.Host -- audit query --config {configPath} --type statement,command,policy,approval
               dotnet run --project Proxy.Host -- audit verify --config {configPath}
               dotnet run --project Proxy.Host -- sessions export SESSION-ID --format asciicast --config {configPath} > session.cast
 
@@ -210,7 +210,7 @@ public static class DemoCommand
             },
         },
         Recording = new { Directory = "recordings", SigningKeyFile = "recording.key", Compression = "zstd" },
-        // The audit trail (SSH sessions write into it so far), checkpoints signed with the recordings' key.
+        // The audit trail of both listeners, its checkpoints signed with the recordings' key.
         Audit = new { File = "audit/audit.jsonl", SigningKeyFile = "recording.key" },
         // The sample rules, as written.
         Policies = new object[]
