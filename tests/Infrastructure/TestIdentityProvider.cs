@@ -305,6 +305,9 @@ public sealed class TestSigningKey : IDisposable
         }
     }
 
+    /// <summary>A key pair no provider published: a stranger's, or an attacker's. The caller disposes it.</summary>
+    public static TestSigningKey Unpublished(TestKeyType type, string kid) => new(type, kid, declaredAlgorithm: null);
+
     public TestKeyType Type { get; }
     public string Kid { get; }
 

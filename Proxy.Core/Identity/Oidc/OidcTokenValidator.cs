@@ -241,7 +241,9 @@ public sealed class OidcTokenValidator : IDisposable
             SecurityTokenInvalidLifetimeException => (TokenRejection.Malformed, "the token's 'nbf' is after its 'exp'"),
             SecurityTokenInvalidAudienceException => (TokenRejection.WrongAudience, "the token is not meant for this proxy (wrong audience)"),
             SecurityTokenInvalidIssuerException => (TokenRejection.WrongIssuer, "the token was not issued by the identity provider this proxy trusts (wrong issuer)"),
-            // Before InvalidSignature: both derive from it.
+            // Before InvalidSignature: both derive from it. Without a kid, "no key found" means no key verifies it, and a
+            // token whose kid is unknown never gets this far (checked above).
+            SecurityTokenSignatureKeyNotFoundException when string.IsNullOrEmpty(jwt.Kid) => (TokenRejection.BadSignature, "the token's signature is not valid"),
             SecurityTokenSignatureKeyNotFoundException => (TokenRejection.UnknownSigningKey, "the token is signed with an unknown key"),
             SecurityTokenInvalidAlgorithmException => (TokenRejection.AlgorithmNotAllowed, "the token's signing algorithm is not accepted"),
             SecurityTokenInvalidSignatureException => (TokenRejection.BadSignature, "the token's signature is not valid"),

@@ -73,15 +73,15 @@ public sealed class OidcKeyRefreshTests
     {
         using var validator = Discovery();
         await validator.LoadKeysAsync();
-        using var forged1 = new TestIdentityProviderKey(TestKeyType.Rsa, "forged-1");
-        using var forged2 = new TestIdentityProviderKey(TestKeyType.Rsa, "forged-2");
+        using var forged1 = TestSigningKey.Unpublished(TestKeyType.Rsa, "forged-1");
+        using var forged2 = TestSigningKey.Unpublished(TestKeyType.Rsa, "forged-2");
 
-        Assert.That((await validator.ValidateAsync(_idp.Mint(forged1.Key))).Rejection, Is.EqualTo(TokenRejection.UnknownSigningKey));
-        Assert.That((await validator.ValidateAsync(_idp.Mint(forged2.Key))).Rejection, Is.EqualTo(TokenRejection.UnknownSigningKey));
+        Assert.That((await validator.ValidateAsync(_idp.Mint(forged1))).Rejection, Is.EqualTo(TokenRejection.UnknownSigningKey));
+        Assert.That((await validator.ValidateAsync(_idp.Mint(forged2))).Rejection, Is.EqualTo(TokenRejection.UnknownSigningKey));
         Assert.That(_idp.JwksRequests, Is.EqualTo(2), "the second unknown kid within the interval fetches nothing");
 
         _time.Advance(OidcOptions.DefaultUnknownKeyRefreshInterval);
-        Assert.That((await validator.ValidateAsync(_idp.Mint(forged2.Key))).Rejection, Is.EqualTo(TokenRejection.UnknownSigningKey));
+        Assert.That((await validator.ValidateAsync(_idp.Mint(forged2))).Rejection, Is.EqualTo(TokenRejection.UnknownSigningKey));
         Assert.That(_idp.JwksRequests, Is.EqualTo(3));
     }
 
@@ -174,9 +174,9 @@ public sealed class OidcKeyRefreshTests
         var file = _idp.WriteJwksFile();
         using var validator = new OidcTokenValidator(_idp.FileOptions(file), _logger, _time);
         File.WriteAllText(file, "{ \"keys\": [ { \"kty\": ");
-        using var stranger = new TestIdentityProviderKey(TestKeyType.Rsa, "rsa-9");
+        using var stranger = TestSigningKey.Unpublished(TestKeyType.Rsa, "rsa-9");
 
-        Assert.That((await validator.ValidateAsync(_idp.Mint(stranger.Key))).Rejection, Is.EqualTo(TokenRejection.UnknownSigningKey));
+        Assert.That((await validator.ValidateAsync(_idp.Mint(stranger))).Rejection, Is.EqualTo(TokenRejection.UnknownSigningKey));
         Assert.That((await validator.ValidateAsync(_idp.Mint(_idp.Rsa))).Succeeded, Is.True);
         Assert.That(_logger.Entries.Any(e => e.Id.Id == 6002), Is.True);
     }

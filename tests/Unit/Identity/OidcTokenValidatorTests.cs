@@ -246,8 +246,8 @@ public sealed class OidcTokenValidatorTests
     [Test]
     public async Task Unknown_key_is_refused([Values] KeySource source)
     {
-        using var stranger = new TestIdentityProviderKey(TestKeyType.Rsa, "not-published");
-        var token = _idp.Mint(stranger.Key);
+        using var stranger = TestSigningKey.Unpublished(TestKeyType.Rsa, "not-published");
+        var token = _idp.Mint(stranger);
 
         await AssertRefusedAsync(ValidateAsync(token, source: source), TokenRejection.UnknownSigningKey, "unknown key (kid 'not-published')", token);
     }
@@ -255,8 +255,8 @@ public sealed class OidcTokenValidatorTests
     [Test]
     public async Task A_known_kid_with_another_key_s_signature_is_a_bad_signature()
     {
-        using var stranger = new TestIdentityProviderKey(TestKeyType.Rsa, _idp.Rsa.Kid);
-        var token = _idp.Mint(stranger.Key);
+        using var stranger = TestSigningKey.Unpublished(TestKeyType.Rsa, _idp.Rsa.Kid);
+        var token = _idp.Mint(stranger);
 
         await AssertRefusedAsync(ValidateAsync(token), TokenRejection.BadSignature, "signature is not valid", token);
     }
@@ -282,6 +282,15 @@ public sealed class OidcTokenValidatorTests
         var tampered = token[..at] + (token[at] == 'A' ? 'B' : 'A') + token[(at + 1)..];
 
         await AssertRefusedAsync(ValidateAsync(tampered), TokenRejection.BadSignature, "signature is not valid", tampered);
+    }
+
+    [Test]
+    public async Task A_token_without_kid_that_no_key_verifies_is_a_bad_signature()
+    {
+        using var stranger = TestSigningKey.Unpublished(TestKeyType.Rsa, "unused");
+        var token = _idp.Mint(stranger, editHeader: h => h.Remove("kid"));
+
+        await AssertRefusedAsync(ValidateAsync(token), TokenRejection.BadSignature, "signature is not valid", token);
     }
 
     [Test]
@@ -422,12 +431,4 @@ public sealed class OidcTokenValidatorTests
         Assert.That(entry.Message, Does.Contain("WrongAudience").And.Contain("SecurityTokenInvalidAudienceException"));
         Assert.That(entry.Message, Does.Not.Contain(token.Split('.')[2]));
     }
-}
-
-/// <summary>A key pair the test provider never published (a stranger's, or an attacker's).</summary>
-internal sealed class TestIdentityProviderKey(TestKeyType type, string kid) : IDisposable
-{
-    public TestSigningKey Key { get; } = new(type, kid, declaredAlgorithm: null);
-
-    public void Dispose() => Key.Dispose();
 }
