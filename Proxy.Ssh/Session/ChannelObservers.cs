@@ -9,7 +9,7 @@ namespace HoopProxy.Ssh.Session;
 /// subsystem, the typed-line reader for a shell. Decoding SFTP happens only while recording; the typed-line reader
 /// always runs, since rules can block typed lines whether or not the session is recorded.
 /// </summary>
-public sealed class ChannelObservers(ChannelOpenJudge judge, bool recording)
+public sealed class ChannelObservers(LoginPolicy judge, bool recording)
 {
     /// <summary>The SFTP decoder for "sftp" while recording (its events describe the session; without a record they go nowhere).</summary>
     public IChannelObserver? ForSubsystem(string name) => recording && name == "sftp" ? new SftpObserver() : null;

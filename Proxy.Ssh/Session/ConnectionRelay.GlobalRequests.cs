@@ -1,9 +1,5 @@
-using System.Buffers.Binary;
 using System.Text.Json.Nodes;
-using HoopProxy.Core.Approvals;
-using HoopProxy.Core.Recording;
 using HoopProxy.Ssh.Connection.Messages;
-using HoopProxy.Ssh.Policy;
 using HoopProxy.Ssh.Transport;
 using HoopProxy.Ssh.Transport.Messages;
 

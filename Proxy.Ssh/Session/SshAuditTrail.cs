@@ -69,7 +69,7 @@ public sealed class SshAuditTrail(AuditLog log, AuditContext context)
 
     private ValueTask WriteAsync(AuditEventType type, bool success, string? action, string? errorCode, JsonObject fields, CancellationToken cancellationToken) =>
         log.WriteAsync(context.Event(type, success ? AuditOutcome.Success : AuditOutcome.Failure, action, errorCode,
-            details: (JsonObject)fields.DeepClone(), objects: Objects(fields)), cancellationToken);
+            details: fields, objects: Objects(fields)), cancellationToken);
 
     /// <summary>What a forwarding channel reaches, as <c>host:port</c>, for the event's affected objects.</summary>
     private static IReadOnlyList<string>? Objects(JsonObject fields) =>

@@ -53,7 +53,7 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
             }
 
             LogAuthenticated(logger, connection.Id, _login!.User.Name, _login.Method, connection.RemoteEndPoint, _login.Target.Name);
-            var judge = new Policy.ChannelOpenJudge(context.Channels, _login);
+            var judge = new Policy.LoginPolicy(context.Channels, _login);
             var approvals = new CommandApprovals(context.Approvals, _record.Recording?.SessionId ?? $"ssh-{connection.Id}", _login.Target.Name, _login.User.Name);
             var relay = new ConnectionRelay(client, target!, _record, judge, new ChannelObservers(judge, _record.IsRecording), approvals);
             RelayEnd end;

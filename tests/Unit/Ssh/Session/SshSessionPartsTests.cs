@@ -30,26 +30,26 @@ public sealed class RelayedChannelReplyOrderTests
     [Test]
     public void The_proxys_own_answer_waits_behind_a_relayed_request_the_target_has_not_answered()
     {
-        var channel = new RelayedChannel(0, "session", openedByClient: true).ClientRequestReplies;
-        Assert.That(channel.RequestSent(relayed: true, localAnswer: false), Is.Empty);
-        Assert.That(channel.RequestSent(relayed: false, localAnswer: false), Is.Empty, "the refusal must not overtake the pending reply");
-        Assert.That(channel.RequestSent(relayed: true, localAnswer: false), Is.Empty);
+        var replies = new RelayedChannel(0, "session", openedByClient: true).ClientRequestReplies;
+        Assert.That(replies.RequestSent(relayed: true, localAnswer: false), Is.Empty);
+        Assert.That(replies.RequestSent(relayed: false, localAnswer: false), Is.Empty, "the refusal must not overtake the pending reply");
+        Assert.That(replies.RequestSent(relayed: true, localAnswer: false), Is.Empty);
 
-        Assert.That(channel.Replied(true), Is.EqualTo(new[] { true, false }));
-        Assert.That(channel.Replied(false), Is.EqualTo(new[] { false }));
+        Assert.That(replies.Replied(true), Is.EqualTo(new[] { true, false }));
+        Assert.That(replies.Replied(false), Is.EqualTo(new[] { false }));
     }
 
     [Test]
     public void The_proxys_own_answer_goes_at_once_when_nothing_is_pending()
     {
-        var channel = new RelayedChannel(0, "session", openedByClient: true).ClientRequestReplies;
-        Assert.That(channel.RequestSent(relayed: false, localAnswer: false), Is.EqualTo(new[] { false }));
+        var replies = new RelayedChannel(0, "session", openedByClient: true).ClientRequestReplies;
+        Assert.That(replies.RequestSent(relayed: false, localAnswer: false), Is.EqualTo(new[] { false }));
     }
 
     [Test]
     public void A_target_reply_to_no_request_is_reported()
     {
-        var channel = new RelayedChannel(0, "session", openedByClient: true).ClientRequestReplies;
-        Assert.That(channel.Replied(true), Is.Null);
+        var replies = new RelayedChannel(0, "session", openedByClient: true).ClientRequestReplies;
+        Assert.That(replies.Replied(true), Is.Null);
     }
 }

@@ -10,7 +10,7 @@ namespace HoopProxy.Ssh.Policy;
 /// need a rule; exec command lines run unless a rule blocks them or holds them for review; typed shell lines end the
 /// session when a Block rule matches them.
 /// </summary>
-public sealed class ChannelOpenJudge(ChannelPolicy policy, SshClientLogin login) : IRelayPolicy
+public sealed class LoginPolicy(ChannelPolicy policy, SshClientLogin login) : IRelayPolicy
 {
     public OpenDecision JudgeClientOpen(ChannelOpen open)
     {
