@@ -19,9 +19,10 @@ public sealed class PostgresProxyService : IHostedService, IAsyncDisposable
     private readonly TcpConnectionListener _listener;
 
     public PostgresProxyService(PostgresProxyOptions options, UserDirectory users, ILoggerFactory loggerFactory, RecordingStore? recordings = null,
-        PolicySource? policies = null, ApprovalBroker? approvals = null, MaskingPolicy? masking = null, Core.Audit.AuditLog? audit = null)
+        PolicySource? policies = null, ApprovalBroker? approvals = null, MaskingPolicy? masking = null, Core.Audit.AuditLog? audit = null,
+        IdentityServices? identity = null)
     {
-        _handler = new PostgresConnectionHandler(options, users, loggerFactory, recordings, policies, approvals, masking, audit);
+        _handler = new PostgresConnectionHandler(options, users, loggerFactory, recordings, policies, approvals, masking, audit, identity);
         _listener = new TcpConnectionListener("postgres", options.Listen, options.Limits, _handler, loggerFactory.CreateLogger("HoopProxy.Listener"));
     }
 

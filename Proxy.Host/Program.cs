@@ -1,3 +1,4 @@
+using HoopProxy.Core.Identity;
 using System.CommandLine;
 using HoopProxy.Core.Audit;
 using HoopProxy.Core.Configuration;
@@ -43,7 +44,9 @@ serve.SetAction(async (parse, cancellationToken) =>
     await using var audit = configuration.Audit is { } auditOptions
         ? await AuditLog.OpenAsync(auditOptions, recordingLogs.CreateLogger("HoopProxy.Audit"))
         : null;
-    using var host = ProxyHostBuilder.Build(configuration, recordings, parse.GetRequiredValue(configOption).FullName, audit);
+    // Keys loaded and the revocation file followed before the first login; revocations of live sessions are audited.
+    using var identity = await IdentityServices.StartAsync(configuration.Identity, recordingLogs, audit, cancellationToken);
+    using var host = ProxyHostBuilder.Build(configuration, recordings, parse.GetRequiredValue(configOption).FullName, audit, identity);
     try
     {
         await host.RunAsync(cancellationToken);

@@ -15,7 +15,9 @@ public static class ProxyHostBuilder
     /// <param name="recordings">The opened recording store when <see cref="ProxyConfiguration.Recording"/> is set; the caller owns it.</param>
     /// <param name="configPath">The file the configuration came from: its policies are reloaded when it changes.</param>
     /// <param name="audit">The opened audit log when <see cref="ProxyConfiguration.Audit"/> is set; the caller owns it.</param>
-    public static IHost Build(ProxyConfiguration configuration, RecordingStore? recordings = null, string? configPath = null, Core.Audit.AuditLog? audit = null)
+    /// <param name="identity">Token logins, the revocation list and the watch on live sessions; the caller owns it. None when null.</param>
+    public static IHost Build(ProxyConfiguration configuration, RecordingStore? recordings = null, string? configPath = null, Core.Audit.AuditLog? audit = null,
+        Core.Identity.IdentityServices? identity = null)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -54,13 +56,13 @@ public static class ProxyHostBuilder
 
         if (configuration.Postgres is { } postgres)
         {
-            builder.Services.AddSingleton(sp => new PostgresProxyService(postgres, configuration.Users, sp.GetRequiredService<ILoggerFactory>(), recordings, policies, approvals, configuration.Masking, audit));
+            builder.Services.AddSingleton(sp => new PostgresProxyService(postgres, configuration.Users, sp.GetRequiredService<ILoggerFactory>(), recordings, policies, approvals, configuration.Masking, audit, identity));
             builder.Services.AddHostedService(sp => sp.GetRequiredService<PostgresProxyService>());
         }
 
         if (configuration.Ssh is { } ssh)
         {
-            builder.Services.AddSingleton(sp => new SshProxyService(ssh, configuration.Users, sp.GetRequiredService<ILoggerFactory>(), recordings, configuration.SshPolicies, approvals, audit));
+            builder.Services.AddSingleton(sp => new SshProxyService(ssh, configuration.Users, sp.GetRequiredService<ILoggerFactory>(), recordings, configuration.SshPolicies, approvals, audit, identity));
             builder.Services.AddHostedService(sp => sp.GetRequiredService<SshProxyService>());
         }
 

@@ -17,11 +17,12 @@ public sealed class SshProxyService : IHostedService, IAsyncDisposable
     private readonly TcpConnectionListener _listener;
 
     public SshProxyService(SshProxyOptions options, UserDirectory users, ILoggerFactory loggerFactory, RecordingStore? recordings = null,
-        ChannelPolicy? channels = null, Core.Approvals.ApprovalBroker? approvals = null, Core.Audit.AuditLog? audit = null)
+        ChannelPolicy? channels = null, Core.Approvals.ApprovalBroker? approvals = null, Core.Audit.AuditLog? audit = null,
+        IdentityServices? identity = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
-        _handler = new SshConnectionHandler(options, users, loggerFactory, recordings, channels: channels, approvals: approvals, audit: audit);
+        _handler = new SshConnectionHandler(options, users, loggerFactory, recordings, channels: channels, approvals: approvals, audit: audit, identity: identity);
         _listener = new TcpConnectionListener("ssh", options.Listen, options.Listener, _handler, loggerFactory.CreateLogger("HoopProxy.Listener"));
     }
 

@@ -27,7 +27,8 @@ public sealed class PostgresConnectionHandler : IConnectionHandler, IAsyncDispos
     /// <param name="policies">The statement policy in force; null when no statement is judged.</param>
     /// <param name="approvals">Where Review statements wait for a decision; null refuses them.</param>
     public PostgresConnectionHandler(PostgresProxyOptions options, UserDirectory users, ILoggerFactory loggerFactory, RecordingStore? recordings = null,
-        PolicySource? policies = null, ApprovalBroker? approvals = null, MaskingPolicy? masking = null, Core.Audit.AuditLog? audit = null)
+        PolicySource? policies = null, ApprovalBroker? approvals = null, MaskingPolicy? masking = null, Core.Audit.AuditLog? audit = null,
+        IdentityServices? identity = null)
     {
         _logger = loggerFactory.CreateLogger("HoopProxy.Postgres");
         var connector = new UpstreamConnector(options.Limits.Pipes, _logger);
@@ -37,7 +38,7 @@ public sealed class PostgresConnectionHandler : IConnectionHandler, IAsyncDispos
         _context = new PostgresSessionContext(
             options,
             options.Tls?.LoadCertificate(),
-            new ClientAuthenticator(users, options.ClientAuthentication),
+            new ClientAuthenticator(users, options.ClientAuthentication, identity ?? IdentityServices.None),
             connector,
             new CancelRegistry(),
             recordings,
@@ -48,6 +49,7 @@ public sealed class PostgresConnectionHandler : IConnectionHandler, IAsyncDispos
         {
             Masking = masking,
             Audit = audit,
+            Identity = identity ?? IdentityServices.None,
             Catalogs = _catalogs is null ? null : _catalogs.For,
         };
     }

@@ -40,6 +40,9 @@ internal sealed record SshSessionContext(
 
     /// <summary>The audit trail every session writes its logins, commands, policy decisions and end into; null: none.</summary>
     public Core.Audit.AuditLog? Audit { get; init; }
+
+    /// <summary>Token logins, the revocation list, and the guardian that ends live sessions whose credential is revoked or expired.</summary>
+    public IdentityServices Identity { get; init; } = IdentityServices.None;
 }
 
 /// <summary>Speaks SSH on a listener's connections: the proxy is the server toward clients and the client toward targets.</summary>
@@ -52,8 +55,10 @@ public sealed partial class SshConnectionHandler : IConnectionHandler, IDisposab
     /// <param name="channels">The <c>SshPolicies</c> rules for forwarding channels; null denies all forwarding.</param>
     /// <param name="approvals">The approval broker shared with the other listeners (Review rules); null refuses what they hold.</param>
     /// <param name="audit">The audit log shared with the other listeners; null writes no audit trail.</param>
+    /// <param name="identity">Token logins and revocation, shared with the other listeners; configured users only when null.</param>
     public SshConnectionHandler(SshProxyOptions options, UserDirectory users, ILoggerFactory loggerFactory, RecordingStore? recordings = null,
-        RekeyLimits? rekey = null, ChannelPolicy? channels = null, Core.Approvals.ApprovalBroker? approvals = null, Core.Audit.AuditLog? audit = null)
+        RekeyLimits? rekey = null, ChannelPolicy? channels = null, Core.Approvals.ApprovalBroker? approvals = null, Core.Audit.AuditLog? audit = null,
+        IdentityServices? identity = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -74,12 +79,13 @@ public sealed partial class SshConnectionHandler : IConnectionHandler, IDisposab
             .ToFrozenDictionary(t => t.Name, t => LoadKey($"Ssh:Targets:{t.Name}:PrivateKeyFile", () => SshPrivateKeyFile.Load(t.PrivateKeyFile!)),
                 StringComparer.Ordinal);
         _context = new SshSessionContext(options, hostKey.Key, targetKeys,
-            new SshClientAuthenticator(users, AuthorizedKeyDirectory.From(users), options), recordings, $"ssh@{options.Listen}")
+            new SshClientAuthenticator(users, AuthorizedKeyDirectory.From(users), options) { Identity = identity ?? IdentityServices.None }, recordings, $"ssh@{options.Listen}")
         {
             Rekey = rekey ?? RekeyLimits.Default,
             Channels = channels ?? ChannelPolicy.Empty,
             Approvals = approvals,
             Audit = audit,
+            Identity = identity ?? IdentityServices.None,
         };
     }
 

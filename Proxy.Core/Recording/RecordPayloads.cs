@@ -29,6 +29,13 @@ internal static class RecordPayloads
         }
 
         w.WriteEndArray();
+        if (metadata.IdentityIssuer is not null)
+        {
+            // Only token logins have them, so recordings of configured users keep the first format's fields exactly.
+            w.WriteString("identityIssuer", metadata.IdentityIssuer);
+            w.WriteString("identitySubject", metadata.IdentitySubject);
+        }
+
         w.WriteString("authenticationMethod", metadata.AuthenticationMethod);
         w.WriteString("credentialId", metadata.CredentialId);
         w.WriteString("upstreamAccount", metadata.UpstreamAccount);
@@ -48,7 +55,11 @@ internal static class RecordPayloads
             (o["groups"] as JsonArray ?? throw Missing("groups")).Select(g => g?.GetValue<string>() ?? "").ToArray(),
             OptStr(o, "authenticationMethod"), OptStr(o, "credentialId"), OptStr(o, "upstreamAccount"),
             Str(o, "clientAddress"), (o["clientPort"] ?? throw Missing("clientPort")).GetValue<int>(), Str(o, "proxyHost"),
-            Time(o, "startedAt"));
+            Time(o, "startedAt"))
+        {
+            IdentityIssuer = OptStr(o, "identityIssuer"),
+            IdentitySubject = OptStr(o, "identitySubject"),
+        };
     }
 
     /// <summary>Serializes an event into a rented buffer; the caller returns it to the pool after writing.</summary>

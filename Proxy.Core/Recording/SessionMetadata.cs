@@ -14,4 +14,18 @@ public sealed record SessionMetadata(
     string ClientAddress,
     int ClientPort,
     string ProxyHost,
-    DateTimeOffset StartedAt);
+    DateTimeOffset StartedAt)
+{
+    /// <summary>For a token login: the token's <c>iss</c>; null for configured users (whose issuer is the proxy itself).</summary>
+    public string? IdentityIssuer { get; init; }
+
+    /// <summary>For a token login: the token's <c>sub</c>, the provider's stable id of the bearer.</summary>
+    public string? IdentitySubject { get; init; }
+
+    /// <summary>Who, for the audit trail: the token's issuer and subject, or a configured user.</summary>
+    public Audit.AuditUser AuditUser => Identity is not { } name
+        ? Audit.AuditUser.Unknown
+        : IdentityIssuer is not null
+            ? new Audit.AuditUser(IdentityIssuer, IdentitySubject, name, Groups, UpstreamAccount)
+            : Audit.AuditUser.Local(name, Groups, UpstreamAccount);
+}

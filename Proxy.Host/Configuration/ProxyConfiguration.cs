@@ -28,6 +28,9 @@ public sealed record ProxyConfiguration(PostgresProxyOptions? Postgres, UserDire
     /// <summary>The <c>Audit</c> section (docs/audit-trail.md); null when no audit trail is kept.</summary>
     public Core.Audit.AuditOptions? Audit { get; init; }
 
+    /// <summary>The <c>Identity</c> section (docs/identity.md): OIDC tokens and the revocation list; null when absent.</summary>
+    public IdentityOptions? Identity { get; init; }
+
     /// <summary>
     /// The <c>Policies</c> list; null when there is none and no target blocks by default, so no statement is judged.
     /// </summary>
@@ -99,6 +102,7 @@ public sealed record ProxyConfiguration(PostgresProxyOptions? Postgres, UserDire
             LogLevel = logging.Enum("Default", LogLevel.Information),
             Recording = RecordingOptions.FromConfiguration(configuration.GetSection("Recording"), baseDirectory),
             Audit = Core.Audit.AuditOptions.FromConfiguration(configuration.GetSection("Audit"), baseDirectory),
+            Identity = IdentityOptions.FromConfiguration(configuration.GetSection("Identity"), baseDirectory),
             Policies = judged ? PolicyConfiguration.FromConfiguration(policies) : null,
             Admin = admin.Exists() ? AdminOptions.FromConfiguration(admin) : null,
             Masking = configuration.GetSection("Masking").Exists() || configuration.GetSection("MaskingDetectors").Exists()

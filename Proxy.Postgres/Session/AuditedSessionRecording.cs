@@ -16,7 +16,7 @@ namespace HoopProxy.Postgres.Session;
 internal sealed class AuditedSessionRecording(ISessionRecording? recording, AuditLog log, SessionMetadata metadata) : ISessionRecording
 {
     private readonly AuditContext _context = new(metadata.SessionId,
-        metadata.Identity is { } name ? AuditUser.Local(name, metadata.Groups, metadata.UpstreamAccount) : AuditUser.Unknown,
+        metadata.AuditUser,
         metadata.CredentialId, new AuditOrigin(metadata.ClientAddress, metadata.ClientPort),
         new AuditResource("postgres", metadata.Target, metadata.Target, []));
 

@@ -14,7 +14,10 @@ namespace HoopProxy.Postgres.Session;
 
 /// <summary>
 /// Authenticates a client as a proxy user. Unknown users go through the same exchange as known ones and
-/// fail with the same message, so the answer does not reveal which user names exist.
+/// fail with the same message, so the answer does not reveal which user names exist — unless an OIDC provider is
+/// configured: then a name that is not a configured user with a password logs in with an access token as its password,
+/// asked for in cleartext and therefore only inside TLS (docs/identity.md). A revoked credential is refused after it
+/// was proven, with the revocation's reason.
 /// </summary>
 public sealed class ClientAuthenticator
 {
@@ -24,19 +27,34 @@ public sealed class ClientAuthenticator
     private readonly ConcurrentDictionary<string, ScramVerifier> _verifiers = new(StringComparer.Ordinal);
     private readonly byte[] _decoySecret = RandomNumberGenerator.GetBytes(32);
 
-    public ClientAuthenticator(UserDirectory users, ClientAuthenticationMethod method)
+    private const string ScramMethod = "scram-sha-256";
+    private readonly IdentityServices _identity;
+
+    public ClientAuthenticator(UserDirectory users, ClientAuthenticationMethod method, IdentityServices? identity = null)
     {
         _users = users;
         _method = method;
+        _identity = identity ?? IdentityServices.None;
     }
 
-    /// <summary>Runs the exchange; returns the user, or throws 28P01 / 28000. On success nothing is sent yet after the final SASL message.</summary>
-    public async Task<ProxyUser> AuthenticateAsync(IDuplexPipe client, string userName, bool isTls, CancellationToken cancellationToken)
+    /// <summary>The method a login as <paramref name="userName"/> uses, for the record of a refused one.</summary>
+    public string MethodFor(string userName, bool isTls) =>
+        !IsConfiguredWithPassword(userName) && _identity.Tokens is not null ? ClientLogin.TokenMethod
+        : _method == ClientAuthenticationMethod.Cleartext && isTls ? "password" : ScramMethod;
+
+    /// <summary>Runs the exchange; returns the login, or throws 28P01 / 28000. On success nothing is sent yet after the final SASL message.</summary>
+    public async Task<ClientLogin> AuthenticateAsync(IDuplexPipe client, string userName, bool isTls, CancellationToken cancellationToken)
     {
+        if (!IsConfiguredWithPassword(userName) && _identity.Tokens is { } tokens)
+        {
+            return await TokenAsync(client, tokens, userName, isTls, cancellationToken);
+        }
+
         // A user with public keys only has no password to check: to PostgreSQL logins they are unknown (an empty
         // password must not match).
         var known = _users.TryFind(userName, out var user) && user.Password is not null;
-        var authenticated = _method == ClientAuthenticationMethod.Cleartext && isTls
+        var cleartext = _method == ClientAuthenticationMethod.Cleartext && isTls;
+        var authenticated = cleartext
             ? await CleartextAsync(client, known ? user.Password : null, cancellationToken)
             : await ScramAsync(client, known ? await VerifierForAsync(user) : DecoyVerifier(userName), cancellationToken);
         if (!known || !authenticated)
@@ -44,8 +62,55 @@ public sealed class ClientAuthenticator
             throw new PostgresProtocolException(SqlState.InvalidPassword, $"password authentication failed for user \"{userName}\"");
         }
 
-        return user;
+        if (_identity.Revocations.IsRevoked(user: user.Name) is { } revoked)
+        {
+            throw new PostgresProtocolException(SqlState.InvalidAuthorizationSpecification, revoked.Reason);
+        }
+
+        return new ClientLogin(user, null, cleartext ? "password" : ScramMethod, $"user:{user.Name}");
     }
+
+    private bool IsConfiguredWithPassword(string userName) => _users.TryFind(userName, out var user) && user.Password is not null;
+
+    /// <summary>
+    /// The access token as the password. Asked for only inside TLS: refused before the client sends it otherwise, so a
+    /// bearer token never crosses the network in clear. The token must name the user the client logs in as.
+    /// </summary>
+    private static async Task<ClientLogin> TokenAsync(IDuplexPipe client, TokenLogin tokens, string userName, bool isTls, CancellationToken cancellationToken)
+    {
+        if (!isTls)
+        {
+            throw new PostgresProtocolException(SqlState.InvalidAuthorizationSpecification,
+                $"user \"{userName}\" logs in with an OIDC access token, which this proxy accepts only over TLS: connect with sslmode=require");
+        }
+
+        AuthenticationRequest.WriteCleartextPassword(client.Output);
+        await client.Output.FlushAsync(cancellationToken);
+        var message = await HandshakeReader.ReadMessageAsync(client.Input, OidcTokenMaxMessageBytes, "client", cancellationToken);
+        if (message.Code != (byte)FrontendMessageCode.Password || !PasswordMessage.TryParse(message.BodySequence, out var password))
+        {
+            throw new PostgresProtocolException(SqlState.ProtocolViolation, "expected a password message carrying the access token");
+        }
+
+        var result = await tokens.AuthenticateAsync(Encoding.UTF8.GetString(password.Password.ToArray()), cancellationToken);
+        if (result.Identity is not { } identity)
+        {
+            throw result.Revocation is { } revoked
+                ? new PostgresProtocolException(SqlState.InvalidAuthorizationSpecification, revoked.Reason)
+                : new PostgresProtocolException(SqlState.InvalidPassword, $"token authentication failed for user \"{userName}\": {result.Refusal}");
+        }
+
+        if (identity.Name != userName)
+        {
+            throw new PostgresProtocolException(SqlState.InvalidAuthorizationSpecification,
+                $"the access token is for \"{identity.Name}\", not for user \"{userName}\": connect as the user the token names");
+        }
+
+        return new ClientLogin(new ProxyUser(identity.Name, null, identity.Groups), identity, ClientLogin.TokenMethod, identity.TokenId);
+    }
+
+    /// <summary>A password message with a token of <see cref="Core.Identity.Oidc.OidcTokenValidator.MaxTokenLength"/> characters and its framing.</summary>
+    private const int OidcTokenMaxMessageBytes = Core.Identity.Oidc.OidcTokenValidator.MaxTokenLength + 64;
 
     /// <summary>Derived once per user; the first derivation (PBKDF2, milliseconds) runs off the socket thread.</summary>
     private async ValueTask<ScramVerifier> VerifierForAsync(ProxyUser user) =>

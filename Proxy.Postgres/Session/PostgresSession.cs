@@ -199,22 +199,23 @@ internal sealed partial class PostgresSession
 
         // Authenticate before looking at the target, as PostgreSQL checks the database only after the password:
         // an anonymous client must not learn which target names exist.
-        var method = Options.ClientAuthentication == ClientAuthenticationMethod.Cleartext && transport.IsTls ? "password" : "scram-sha-256";
-        ProxyUser user;
+        ClientLogin login;
         PostgresTarget target;
         try
         {
-            user = await _context.Authenticator.AuthenticateAsync(client, userName, transport.IsTls, cancellationToken);
+            login = await _context.Authenticator.AuthenticateAsync(client, userName, transport.IsTls, cancellationToken);
             target = ResolveTarget(startup["database"], userName);
         }
         catch (PostgresProtocolException e)
         {
             // Refused logins are recorded too: who tried, from where, and why it failed.
-            await BeginRecordingAsync(null, [], startup["database"] ?? "", null, method, startup, transport.IsTls, e.SqlState);
+            await BeginRecordingAsync(null, startup["database"] ?? "", null, _context.Authenticator.MethodFor(userName, transport.IsTls), startup,
+                transport.IsTls, e);
             throw;
         }
 
-        await BeginRecordingAsync(user, user.Groups, target.Name, target.Username, method, startup, transport.IsTls, null);
+        var user = login.User;
+        await BeginRecordingAsync(login, target.Name, target.Username, login.Method, startup, transport.IsTls, null);
         await client.Output.FlushAsync(cancellationToken);
         LogAuthenticated(_logger, _connection.Id, user.Name, _connection.RemoteEndPoint, target.Name);
 
@@ -248,8 +249,8 @@ internal sealed partial class PostgresSession
     /// Starts the session's recording once the login attempt has an outcome, with a "login" event. The password
     /// exchange itself is never recorded (the event says it was left out). Fail closed: no recording, no session.
     /// </summary>
-    private async Task BeginRecordingAsync(ProxyUser? user, IReadOnlyList<string> groups, string target, string? upstreamAccount,
-        string method, StartupMessage startup, bool isTls, string? failure)
+    private async Task BeginRecordingAsync(ClientLogin? login, string target, string? upstreamAccount,
+        string method, StartupMessage startup, bool isTls, PostgresProtocolException? failure)
     {
         if (_context.Recordings is null && _context.Audit is null)
         {
@@ -261,15 +262,19 @@ internal sealed partial class PostgresSession
             Protocol: "postgres",
             Target: target,
             Listener: _context.ListenerName,
-            Identity: user?.Name,
-            Groups: groups,
+            Identity: login?.User.Name,
+            Groups: login?.User.Groups ?? [],
             AuthenticationMethod: method,
-            CredentialId: user is null ? null : $"user:{user.Name}",
+            CredentialId: login?.CredentialId,
             UpstreamAccount: upstreamAccount,
             ClientAddress: _connection.RemoteEndPoint.Address.ToString(),
             ClientPort: _connection.RemoteEndPoint.Port,
             ProxyHost: Environment.MachineName,
-            StartedAt: DateTimeOffset.UtcNow);
+            StartedAt: DateTimeOffset.UtcNow)
+        {
+            IdentityIssuer = login?.Token?.Issuer,
+            IdentitySubject = login?.Token?.Subject,
+        };
         try
         {
             var recording = _context.Recordings?.StartSession(metadata);
@@ -293,7 +298,8 @@ internal sealed partial class PostgresSession
         };
         if (failure is not null)
         {
-            fields["sqlstate"] = failure;
+            fields["sqlstate"] = failure.SqlState;
+            fields["message"] = failure.Message;
         }
 
         await RecordEventAsync("login", fields);

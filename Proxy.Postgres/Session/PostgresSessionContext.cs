@@ -25,6 +25,9 @@ internal sealed record PostgresSessionContext(
     /// <summary>The audit trail the sessions write into; null when none is kept.</summary>
     public Core.Audit.AuditLog? Audit { get; init; }
 
+    /// <summary>The revocation list and the guardian that ends live sessions whose credential is revoked or expired.</summary>
+    public Core.Identity.IdentityServices Identity { get; init; } = Core.Identity.IdentityServices.None;
+
     /// <summary>The masking rules; null when nothing is masked.</summary>
     public MaskingPolicy? Masking { get; init; }
 

@@ -22,6 +22,9 @@ public sealed class SshClientAuthenticator(UserDirectory users, AuthorizedKeyDir
 {
     public static readonly string[] Methods = [PublicKeyAuthMethod.MethodName, PasswordAuthMethod.MethodName];
 
+    /// <summary>OIDC access tokens (as a password or keyboard-interactive answer) and the revocation list.</summary>
+    public IdentityServices Identity { get; init; } = IdentityServices.None;
+
     /// <summary>Runs the exchange to USERAUTH_SUCCESS (sent only after <paramref name="beforeSuccess"/>, the upstream login, completes).</summary>
     /// <param name="onAttempt">Told about each attempt (for the log and the record).</param>
     public async Task<SshClientLogin> AuthenticateAsync(SshTransport transport, Func<SshLoginAttempt, ValueTask> onAttempt,
