@@ -53,7 +53,7 @@ public sealed class ProxyInstance : IAsyncDisposable
     public static Task<ProxyInstance> StartAsync(Func<PostgresProxyOptions, PostgresProxyOptions>? configure = null, UserDirectory? users = null,
         ILoggerFactory? loggerFactory = null, HoopProxy.Core.Recording.RecordingStore? recordings = null, HoopProxy.Postgres.Policy.PolicySource? policies = null,
         HoopProxy.Core.Approvals.ApprovalBroker? approvals = null, HoopProxy.Postgres.Masking.Rules.MaskingPolicy? masking = null,
-        HoopProxy.Core.Audit.AuditLog? audit = null)
+        HoopProxy.Core.Audit.AuditLog? audit = null, IdentityServices? identity = null)
     {
         var options = new PostgresProxyOptions
         {
@@ -63,7 +63,7 @@ public sealed class ProxyInstance : IAsyncDisposable
             Limits = new ListenerLimits(),
         };
         options = configure?.Invoke(options) ?? options;
-        var service = new PostgresProxyService(options, users ?? DefaultUsers(), loggerFactory ?? NullLoggerFactory.Instance, recordings, policies, approvals, masking, audit);
+        var service = new PostgresProxyService(options, users ?? DefaultUsers(), loggerFactory ?? NullLoggerFactory.Instance, recordings, policies, approvals, masking, audit, identity);
         service.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
         return Task.FromResult(new ProxyInstance(service, options));
     }

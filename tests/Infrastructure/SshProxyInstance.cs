@@ -64,7 +64,7 @@ public sealed class SshProxyInstance : IAsyncDisposable
     public static async Task<SshProxyInstance> StartAsync(LocalSshd sshd, Func<SshProxyOptions, SshProxyOptions>? configure = null,
         IEnumerable<ProxyUser>? users = null, RecordingStore? recordings = null, ILoggerFactory? loggerFactory = null, RekeyLimits? rekey = null,
         HoopProxy.Ssh.Policy.ChannelPolicy? channels = null, HoopProxy.Core.Approvals.ApprovalBroker? approvals = null,
-        HoopProxy.Core.Audit.AuditLog? audit = null)
+        HoopProxy.Core.Audit.AuditLog? audit = null, HoopProxy.Core.Identity.IdentityServices? identity = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "hoopproxy-sshproxy-" + Guid.NewGuid().ToString("N")[..12]);
         System.IO.Directory.CreateDirectory(directory);
@@ -80,7 +80,7 @@ public sealed class SshProxyInstance : IAsyncDisposable
         };
         options = configure?.Invoke(options) ?? options;
         var handler = new SshConnectionHandler(options, new UserDirectory([alice, .. users ?? []]), loggerFactory ?? NullLoggerFactory.Instance,
-            recordings, rekey, channels, approvals, audit);
+            recordings, rekey, channels, approvals, audit, identity);
         var listener = new TcpConnectionListener("ssh", options.Listen, options.Listener, handler,
             (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("HoopProxy.Listener"));
         listener.Start();
