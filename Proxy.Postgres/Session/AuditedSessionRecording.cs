@@ -92,6 +92,7 @@ internal sealed class AuditedSessionRecording(ISessionRecording? recording, Audi
             "approval" => Write(AuditEventType.Approval, Text(fields["status"]) is "requested" or "approved" or "reused", Text(fields["request"]),
                 Text(fields["status"])),
             "masked" => Write(AuditEventType.Masking, true, null, null),
+            "revocation" => Write(AuditEventType.Revocation, true, Text(fields["cause"]), null),
             _ => ValueTask.CompletedTask,
         };
     }

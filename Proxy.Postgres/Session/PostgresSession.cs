@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using HoopProxy.Core.Recording;
 using HoopProxy.Core.Identity;
+using HoopProxy.Core.Identity.Sessions;
 using HoopProxy.Core.Networking;
 using HoopProxy.Postgres.Configuration;
 using HoopProxy.Postgres.Policy;
@@ -26,6 +27,7 @@ internal sealed partial class PostgresSession
     private readonly PostgresSessionContext _context;
     private readonly ILogger _logger;
     private ProxyUser? _user;
+    private ClientLogin? _login;
 
     /// <summary>The cancel key this session gave its client; registered until the session ends, whatever ends it.</summary>
     private BackendKeyData? _clientKey;
@@ -236,6 +238,7 @@ internal sealed partial class PostgresSession
         {
             await GreetAsync(client, upstream, cancellationToken);
             _user = user;
+            _login = login;
             return upstream;
         }
         catch
@@ -409,11 +412,20 @@ internal sealed partial class PostgresSession
             upstream.Pipe.Abort();
         });
 
+        // Revocation and expiry end the session from outside; registered only now, so the relay is there to end.
+        using var termination = new SessionTermination();
+        using var watch = _context.Identity.Guardian.Watch(_login!.Credential, termination);
+        var terminated = Task.Delay(Timeout.InfiniteTimeSpan, termination.Requested);
+
         var toServer = frontend.RunAsync(CancellationToken.None);
         var toClient = backend.RunAsync(CancellationToken.None);
-        var first = await Task.WhenAny(toServer, toClient);
+        var first = await Task.WhenAny(toServer, toClient, terminated);
         string reason;
-        if (gate.IsClosing)
+        if (first == terminated)
+        {
+            reason = await OnTerminatedAsync(termination.Ending!, toServer, toClient, client, upstream, frontend, backend);
+        }
+        else if (gate.IsClosing)
         {
             reason = await OnDrainedAsync(toServer, toClient, client, frontend, backend);
         }
@@ -526,6 +538,62 @@ internal sealed partial class PostgresSession
         }
 
         return "proxy shutdown";
+    }
+
+    /// <summary>
+    /// The session's credential was revoked or its token expired: both relays stop at their next message boundary (a
+    /// relay stuck behind a peer that does not read is cut off after a second), a statement still running on the target
+    /// is cancelled there, and the client reads a FATAL 28000 naming the reason, as for a refused login.
+    /// </summary>
+    private async Task<string> OnTerminatedAsync(SessionEnding ending, Task<RelayEnd> toServer, Task<RelayEnd> toClient, PumpedDuplexPipe client,
+        UpstreamSession upstream, MessageRelay frontend, MessageRelay backend)
+    {
+        frontend.Stop();
+        backend.Stop();
+        var cancel = CancelOnTargetAsync(upstream);
+        var stopped = Task.WhenAll(Quietly(toServer), Quietly(toClient));
+        var cutOff = await Task.WhenAny(stopped, Task.Delay(TerminationGrace)) != stopped;
+        if (cutOff)
+        {
+            client.Abort();
+            upstream.Pipe.Abort();
+            await stopped;
+        }
+
+        await RecordEventAsyncQuietly("revocation", RevocationFields(ending));
+        if (!cutOff && backend.AtMessageBoundary)
+        {
+            await TrySendAsync(client, ErrorResponse.Fatal(SqlState.InvalidAuthorizationSpecification, $"terminating connection: {ending.Reason}"));
+        }
+
+        await Quietly(cancel);
+        return $"ended by the proxy: {ending.Reason}";
+    }
+
+    /// <summary>How long an imposed end waits for the relays to reach a message boundary before it cuts the connections.</summary>
+    private static readonly TimeSpan TerminationGrace = TimeSpan.FromSeconds(1);
+
+    private static JsonObject RevocationFields(SessionEnding ending) => new()
+    {
+        ["cause"] = ending.Action,
+        ["reason"] = ending.Reason,
+        ["kind"] = ending.Revocation is { } match ? SessionGuardian.KindName(match.Kind) : null,
+        ["value"] = ending.Revocation?.Value,
+    };
+
+    /// <summary>Closing the connection alone would leave a long statement running until it next writes; the target's cancel stops it now.</summary>
+    private async Task CancelOnTargetAsync(UpstreamSession upstream)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            await _context.Connector.SendCancelAsync(new CancelRoute(upstream.Target, upstream.Key), timeout.Token);
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or PostgresProtocolException
+            or System.Security.Authentication.AuthenticationException)
+        {
+            LogCancelFailed(_logger, _connection.Id, upstream.Target.Name, e.Message);
+        }
     }
 
     /// <summary>The server closed or broke the protocol: end the client's side too.</summary>
