@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
+using HoopProxy.Core.Audit;
 using HoopProxy.Core.Recording;
 using HoopProxy.Core.Identity;
 using HoopProxy.Core.Identity.Sessions;
@@ -59,24 +60,35 @@ internal sealed partial class PostgresSession
         catch (PostgresProtocolException e)
         {
             LogRefused(_logger, _connection.Id, _connection.RemoteEndPoint, e.SqlState, e.Message);
+            await AuditConnectionQuietlyAsync(e.SqlState, e.Message);
             await TrySendRawErrorAsync(ErrorResponse.Fatal(e.SqlState, e.Message));
             return;
         }
         catch (ClientTlsHandshakeException e)
         {
             LogHandshakeFailed(_logger, _connection.Id, _connection.RemoteEndPoint, e.Message);
+            await AuditConnectionQuietlyAsync("tls-handshake-failed", e.Message);
             return;
         }
         catch (OperationCanceledException) when (startup.IsCancellationRequested && !_connection.Aborted.IsCancellationRequested)
         {
             var message = StartupTimeoutMessage();
             LogRefused(_logger, _connection.Id, _connection.RemoteEndPoint, SqlState.ProtocolViolation, message);
+            await AuditConnectionQuietlyAsync(SqlState.ProtocolViolation, message);
             await TrySendRawErrorAsync(ErrorResponse.Fatal(SqlState.ProtocolViolation, message));
             return;
         }
         catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or System.Security.Authentication.AuthenticationException)
         {
             LogHandshakeFailed(_logger, _connection.Id, _connection.RemoteEndPoint, e.Message);
+            await AuditConnectionQuietlyAsync("connection-lost", e.Message);
+            return;
+        }
+
+        if (!await AuditConnectionAsync(transport.IsTls))
+        {
+            await using var refused = transport.Pipe;
+            await TrySendAsync(refused, ErrorResponse.Fatal(SqlState.CannotConnectNow, "the audit log is unavailable; the proxy refuses sessions it cannot audit"));
             return;
         }
 
@@ -154,6 +166,50 @@ internal sealed partial class PostgresSession
             await RelayAsync(client, upstream);
         }
     }
+
+    /// <summary>The connection in the audit trail, before anything else of it; false when a fail-closed log cannot take it.</summary>
+    private async Task<bool> AuditConnectionAsync(bool isTls)
+    {
+        if (_context.Audit is not { } audit)
+        {
+            return true;
+        }
+
+        try
+        {
+            await audit.WriteAsync(ConnectionEvent(AuditOutcome.Success, null, new JsonObject { ["tls"] = isTls }));
+            return true;
+        }
+        catch (AuditUnavailableException e)
+        {
+            LogRecordingUnavailable(_logger, _connection.Id, e.Message);
+            return false;
+        }
+    }
+
+    /// <summary>A connection refused before its startup message: in the trail if the log can take it, in our log anyway.</summary>
+    private async Task AuditConnectionQuietlyAsync(string errorCode, string reason)
+    {
+        if (_context.Audit is not { } audit)
+        {
+            return;
+        }
+
+        try
+        {
+            await audit.WriteAsync(ConnectionEvent(AuditOutcome.Failure, errorCode, new JsonObject { ["reason"] = reason }));
+        }
+        catch (AuditUnavailableException e)
+        {
+            LogRecordingUnavailable(_logger, _connection.Id, e.Message);
+        }
+    }
+
+    private AuditEvent ConnectionEvent(AuditOutcome outcome, string? errorCode, JsonObject details) =>
+        new AuditContext(null, AuditUser.Unknown, null,
+                new AuditOrigin(_connection.RemoteEndPoint.Address.ToString(), _connection.RemoteEndPoint.Port),
+                new AuditResource("postgres", null, null, []))
+            .Event(AuditEventType.Connection, outcome, action: _context.ListenerName, errorCode: errorCode, details: details);
 
     private string StartupTimeoutMessage() =>
         $"startup and authentication did not finish within {Options.Limits.StartupTimeout.TotalSeconds:0.#} s";

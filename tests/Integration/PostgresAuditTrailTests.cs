@@ -35,7 +35,14 @@ public sealed class PostgresAuditTrailTests
                 Assert.That(await Poll.UntilAsync(() => Task.FromResult(proxy.ActiveSessions == 0), TimeSpan.FromSeconds(10)), Is.True);
             }
 
-            var lines = File.ReadAllLines(file).Select(l => JsonNode.Parse(l)!.AsObject()).Where(l => l["session_id"] is not null).ToList();
+            var all = File.ReadAllLines(file).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+            // The connection comes first, before anyone is known (no session, no user), with where it came from.
+            var connection = all.Single(l => l["type"]!.GetValue<string>() == "connection");
+            Assert.That(connection["outcome"]!.GetValue<string>(), Is.EqualTo("success"));
+            Assert.That(connection["action"]!.GetValue<string>(), Does.StartWith("postgres@"));
+            Assert.That(connection["origin"]!["client_address"]!.GetValue<string>(), Is.EqualTo("127.0.0.1"));
+            Assert.That(all.IndexOf(connection), Is.LessThan(all.FindIndex(l => l["type"]!.GetValue<string>() == "authentication")));
+            var lines = all.Where(l => l["session_id"] is not null).ToList();
             string Type(JsonObject l) => l["type"]!.GetValue<string>();
             string? Action(JsonObject l) => l["action"]?.GetValue<string>();
             string Outcome(JsonObject l) => l["outcome"]!.GetValue<string>();
