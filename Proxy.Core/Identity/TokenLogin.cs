@@ -24,7 +24,7 @@ public sealed class TokenLogin(OidcTokenValidator validator, RevocationList revo
         }
 
         return revocations.IsRevoked(identity) is { } match
-            ? new TokenLoginResult(null, match.Reason, match, TokenRejection.None)
+            ? new TokenLoginResult(null, match.Reason, match, TokenRejection.None) { RevokedToken = identity }
             : new TokenLoginResult(identity, null, null, TokenRejection.None);
     }
 }
@@ -35,6 +35,9 @@ public sealed class TokenLogin(OidcTokenValidator validator, RevocationList revo
 public sealed record TokenLoginResult(TokenIdentity? Identity, string? Refusal, RevocationMatch? Revocation, TokenRejection Rejection)
 {
     public bool Succeeded => Identity is not null;
+
+    /// <summary>For a revoked token: who it names (valid, but not honoured), for the record of the refusal.</summary>
+    public TokenIdentity? RevokedToken { get; init; }
 
     /// <summary>A short code for the audit trail's <c>error_code</c>: <c>token-revoked</c>, <c>token-expired</c>, <c>token-invalid</c> …</summary>
     public string? ErrorCode => Succeeded ? null : Revocation is not null ? "token-revoked" : "token-" + Rejection switch

@@ -63,13 +63,15 @@ public static class DemoCommand
         RecordingSigningKey.Generate(Path.Combine(folder, "recording.key"));
         var adminPort = LocalPostgresCluster.FreeTcpPort();
         var approverToken = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        await File.WriteAllTextAsync(configPath, SampleConfiguration(port, cluster.Port, adminPort, approverToken, ssh), cancellationToken);
+        var idp = await DemoIdentityProvider.CreateAsync(folder, cancellationToken);
+        await File.WriteAllTextAsync(configPath, SampleConfiguration(port, cluster.Port, adminPort, approverToken, ssh, idp), cancellationToken);
 
         var configuration = ProxyConfiguration.Load(configPath);
         using var recordingLogs = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
         await using var recordings = await RecordingStore.OpenAsync(configuration.Recording!, recordingLogs.CreateLogger("HoopProxy.Recording"));
         await using var audit = await Core.Audit.AuditLog.OpenAsync(configuration.Audit!, recordingLogs.CreateLogger("HoopProxy.Audit"));
-        using var host = ProxyHostBuilder.Build(configuration, recordings, configPath, audit);
+        using var identity = await Core.Identity.IdentityServices.StartAsync(configuration.Identity, recordingLogs, audit, cancellationToken);
+        using var host = ProxyHostBuilder.Build(configuration, recordings, configPath, audit, identity);
         await host.StartAsync(cancellationToken);
         var listen = configuration.Postgres!.Listen;
         Console.WriteLine($"""
@@ -104,6 +106,7 @@ public static class DemoCommand
               dotnet run --project Proxy.Host -- sessions verify --config {configPath}
 
             {SshInstructions(ssh, configPath, listen.Port)}
+            {TokenInstructions(idp, ssh, listen.Port, configPath)}
             Press Ctrl-C to stop; the cluster, the sshd and their folders are removed.
             """);
         try
@@ -169,8 +172,26 @@ public static class DemoCommand
 
             """;
 
-    private static string SampleConfiguration(int port, int postgresPort, int adminPort, string approverToken, SshDemo? ssh) => JsonSerializer.Serialize(new
+    /// <summary>Logging in with the demo provider's token, and revoking it while the sessions run.</summary>
+    private static string TokenInstructions(DemoIdentityProvider idp, SshDemo? ssh, int postgresPort, string configPath)
     {
+        var sshLine = ssh is null ? "" : $"  ssh -p {ssh.Port} -l {idp.UserName} 127.0.0.1 'sleep 600'     # paste the token at the prompt\n";
+        var revocation = $"{{\"tokenIds\": [\"{idp.TokenId}\"]}}";
+        return $"""
+            OIDC access tokens (docs/identity.md): the demo's own provider (keys in {idp.JwksFile}) issued a token for
+            {idp.UserName} (group "contractors"), valid until {idp.ExpiresAt.UtcDateTime:HH:mm} UTC, token id {idp.TokenId}:
+              PGPASSWORD=$(cat {idp.TokenFile}) psql "host=127.0.0.1 port={postgresPort} user={idp.UserName} dbname=bank sslmode=require"
+            {sshLine}Offboard carol while her sessions run: they end within a second, and the token no longer logs in:
+              echo '{revocation}' > {idp.RevocationsFile}
+              dotnet run --project Proxy.Host -- audit query --config {configPath} --user {idp.UserName}
+
+            """;
+    }
+
+    private static string SampleConfiguration(int port, int postgresPort, int adminPort, string approverToken, SshDemo? ssh, DemoIdentityProvider idp) =>
+        JsonSerializer.Serialize(new
+    {
+        Identity = idp.Configuration,
         Postgres = new
         {
             Listen = $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}",

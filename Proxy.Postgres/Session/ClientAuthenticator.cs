@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using System.Security.Cryptography;
 using System.Text;
 using HoopProxy.Core.Identity;
+using HoopProxy.Core.Identity.Revocation;
 using HoopProxy.Postgres.Authentication;
 using HoopProxy.Postgres.Configuration;
 using HoopProxy.Postgres.Protocol;
@@ -64,7 +65,7 @@ public sealed class ClientAuthenticator
 
         if (_identity.Revocations.IsRevoked(user: user.Name) is { } revoked)
         {
-            throw new PostgresProtocolException(SqlState.InvalidAuthorizationSpecification, revoked.Reason);
+            throw new PostgresProtocolException(SqlState.InvalidAuthorizationSpecification, revoked.Reason, new CredentialRevokedException(revoked));
         }
 
         return new ClientLogin(user, null, cleartext ? "password" : ScramMethod, $"user:{user.Name}");
@@ -96,7 +97,7 @@ public sealed class ClientAuthenticator
         if (result.Identity is not { } identity)
         {
             throw result.Revocation is { } revoked
-                ? new PostgresProtocolException(SqlState.InvalidAuthorizationSpecification, revoked.Reason)
+                ? new PostgresProtocolException(SqlState.InvalidAuthorizationSpecification, revoked.Reason, new CredentialRevokedException(revoked, result.RevokedToken))
                 : new PostgresProtocolException(SqlState.InvalidPassword, $"token authentication failed for user \"{userName}\": {result.Refusal}");
         }
 

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using HoopProxy.Core.Audit;
 using HoopProxy.Core.Recording;
 using HoopProxy.Core.Identity;
+using HoopProxy.Core.Identity.Revocation;
 using HoopProxy.Core.Identity.Sessions;
 using HoopProxy.Core.Networking;
 using HoopProxy.Postgres.Configuration;
@@ -331,9 +332,16 @@ internal sealed partial class PostgresSession
             ProxyHost: Environment.MachineName,
             StartedAt: DateTimeOffset.UtcNow)
         {
-            IdentityIssuer = login?.Token?.Issuer,
-            IdentitySubject = login?.Token?.Subject,
+            IdentityIssuer = (login?.Token ?? RevokedToken(failure))?.Issuer,
+            IdentitySubject = (login?.Token ?? RevokedToken(failure))?.Subject,
+            ClaimedName = login is null ? startup["user"] : null,
         };
+        if (failure?.InnerException is CredentialRevokedException revoked)
+        {
+            // A revoked credential was proven: the record names it, so the trail shows who kept trying.
+            metadata = metadata with { CredentialId = revoked.Token?.TokenId ?? $"user:{startup["user"]}" };
+        }
+
         try
         {
             var recording = _context.Recordings?.StartSession(metadata);
@@ -363,6 +371,9 @@ internal sealed partial class PostgresSession
 
         await RecordEventAsync("login", fields);
     }
+
+    private static Core.Identity.Oidc.TokenIdentity? RevokedToken(PostgresProtocolException? failure) =>
+        (failure?.InnerException as CredentialRevokedException)?.Token;
 
     private async Task RecordEventAsync(string type, JsonObject fields)
     {
