@@ -33,10 +33,11 @@ public sealed class TestIdentityServices : IDisposable
     public IdentityServices Services { get; }
 
     /// <param name="configure">Changes the OIDC options (MaxTokenAge, ClockSkew, ExpiryGrace) before the validator starts.</param>
-    public static async Task<TestIdentityServices> StartAsync(Func<OidcOptions, OidcOptions>? configure = null, AuditLog? audit = null)
+    /// <param name="discovery">Keys from the provider's loopback discovery endpoint instead of a JWKS file.</param>
+    public static async Task<TestIdentityServices> StartAsync(Func<OidcOptions, OidcOptions>? configure = null, AuditLog? audit = null, bool discovery = false)
     {
         var provider = TestIdentityProvider.Start();
-        var options = provider.FileOptions(provider.WriteJwksFile()) with { GroupsClaim = "groups" };
+        var options = (discovery ? provider.DiscoveryOptions() : provider.FileOptions(provider.WriteJwksFile())) with { GroupsClaim = "groups" };
         options = configure?.Invoke(options) ?? options;
         var revocationsFile = Path.Combine(provider.Root, "revoked.json");
         await File.WriteAllTextAsync(revocationsFile, "{}");

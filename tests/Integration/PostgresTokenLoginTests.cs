@@ -65,6 +65,25 @@ public sealed class PostgresTokenLoginTests
     }
 
     [Test]
+    public async Task Keys_from_the_providers_discovery_document_log_psql_in_and_a_rotated_key_is_fetched()
+    {
+        using var identity = await TestIdentityServices.StartAsync(discovery: true);
+        await using var proxy = await ProxyInstance.StartAsync(o => o with { Tls = _certificates.ProxyTlsOptions }, identity: identity.Services);
+        var environment = proxy.LibpqEnvironment(TokenUser, identity.Mint());
+        environment["PGSSLMODE"] = "require";
+        var result = await ExternalProcess.RunAsync("psql", ["-X", "-At", "-c", "SELECT current_user"], environment);
+        Assert.That(result.ExitCode, Is.Zero, result.Combined);
+        Assert.That(identity.Provider.DiscoveryRequests, Is.EqualTo(1));
+
+        // The provider rotates to a new key: the first token signed with it makes the proxy fetch the keys again.
+        var rotated = identity.Provider.NewKey(TestKeyType.EcP256, "ec-rotated");
+        environment["PGPASSWORD"] = identity.Provider.Mint(rotated);
+        var afterRotation = await ExternalProcess.RunAsync("psql", ["-X", "-At", "-c", "SELECT current_user"], environment);
+        Assert.That(afterRotation.ExitCode, Is.Zero, afterRotation.Combined);
+        Assert.That(identity.Provider.JwksRequests, Is.EqualTo(2));
+    }
+
+    [Test]
     public async Task Configured_users_keep_their_passwords_beside_tokens()
     {
         var result = await ExternalProcess.RunAsync("psql", ["-X", "-At", "-c", "SELECT 1"], _proxy.LibpqEnvironment());
