@@ -87,6 +87,9 @@ public sealed partial class TcpConnectionListener : IAsyncDisposable
                 continue;
             }
 
+            // Set here, before any protocol wraps the socket: a TLS stream over a Nagle socket holds a login's small
+            // messages back until the client's delayed ACK (40 ms on Linux), once per round trip of the handshake.
+            client.NoDelay = true;
             var id = Interlocked.Increment(ref _nextId);
             if (_sessions.Count >= _limits.MaxConnections)
             {

@@ -10,10 +10,14 @@ public sealed class ScramClientExchange
     private readonly string _userName;
     private byte[] _expectedServerSignature = [];
 
-    public ScramClientExchange(string password)
+    /// <param name="cache">Where the PBKDF2 result is kept between logins with the same password and salt; none when null.</param>
+    public ScramClientExchange(string password, ScramSaltedPasswordCache? cache = null)
         : this(password, ScramSha256.NewNonce(), "")
     {
+        _cache = cache;
     }
+
+    private readonly ScramSaltedPasswordCache? _cache;
 
     /// <summary>
     /// Fixes the nonce and the SCRAM user name so published test vectors (RFC 7677 uses "n=user") can be
@@ -57,7 +61,7 @@ public sealed class ScramClientExchange
             throw new AuthenticationException($"the target asks for {iterations} SCRAM iterations, more than the proxy allows ({MaxIterations})");
         }
 
-        var salted = ScramSha256.SaltedPassword(_password, salt, iterations);
+        var salted = _cache?.SaltedPassword(_password, salt, iterations) ?? ScramSha256.SaltedPassword(_password, salt, iterations);
         var clientKey = ScramSha256.ClientKey(salted);
         var withoutProof = $"c={ScramSha256.NoChannelBindingHeader},r={nonce}";
         var authMessage = $"{ClientFirstBare},{serverFirst},{withoutProof}";

@@ -26,6 +26,9 @@ public sealed partial class UpstreamConnector
     private readonly PipeSettings _pipes;
     private readonly ILogger _logger;
 
+    /// <summary>Every client connection logs in upstream with the target's one password: PBKDF2 runs once per salt, not per login.</summary>
+    private readonly ScramSaltedPasswordCache _saltedPasswords = new();
+
     public UpstreamConnector(PipeSettings pipes, ILogger logger)
     {
         _pipes = pipes;
@@ -180,7 +183,7 @@ public sealed partial class UpstreamConnector
         return answer[0];
     }
 
-    private static async Task AuthenticateAsync(PumpedDuplexPipe pipe, PostgresTarget target, bool isTls, CancellationToken cancellationToken)
+    private async Task AuthenticateAsync(PumpedDuplexPipe pipe, PostgresTarget target, bool isTls, CancellationToken cancellationToken)
     {
         ScramClientExchange? scram = null;
         while (true)
@@ -222,7 +225,7 @@ public sealed partial class UpstreamConnector
                             throw new AuthenticationException("the target asks for a cleartext password on a connection without TLS");
                         }
 
-                        scram = Answer(pipe.Output, target, request, scram);
+                        scram = Answer(pipe.Output, target, request, scram, _saltedPasswords);
                     }
 
                     await pipe.Output.FlushAsync(cancellationToken);
@@ -239,7 +242,8 @@ public sealed partial class UpstreamConnector
         }
     }
 
-    private static ScramClientExchange? Answer(IBufferWriter<byte> output, PostgresTarget target, AuthenticationRequest request, ScramClientExchange? scram)
+    private static ScramClientExchange? Answer(IBufferWriter<byte> output, PostgresTarget target, AuthenticationRequest request, ScramClientExchange? scram,
+        ScramSaltedPasswordCache saltedPasswords)
     {
         string Password() => target.Password ?? throw new AuthenticationException("the target asks for a password and none is configured");
         switch (request.Type)
@@ -256,7 +260,7 @@ public sealed partial class UpstreamConnector
                     throw new AuthenticationException($"the target offers no SASL mechanism the proxy speaks ({string.Join(", ", request.SaslMechanisms())})");
                 }
 
-                scram = new ScramClientExchange(Password());
+                scram = new ScramClientExchange(Password(), saltedPasswords);
                 SaslInitialResponse.Write(output, ScramSha256.Mechanism, Encoding.UTF8.GetBytes(scram.ClientFirst));
                 return scram;
             case AuthenticationType.SaslFinal when scram is not null:
