@@ -27,6 +27,9 @@ public sealed partial class AdminApiServer : IHostedService, IAsyncDisposable
     /// <summary>Bodies are a scope and a window, or a reason; anything bigger is not a real request.</summary>
     private const long MaxBodyBytes = 16 * 1024;
 
+    /// <summary>RFC 6750 §3.1: the token was presented and refused (expired, revoked, not for this API …).</summary>
+    private const string InvalidTokenChallenge = "Bearer error=\"invalid_token\"";
+
     private readonly AdminOptions _options;
     private readonly ApprovalBroker _broker;
     private readonly ApproverAuthenticator _authenticator;
@@ -145,7 +148,7 @@ public sealed partial class AdminApiServer : IHostedService, IAsyncDisposable
             return Error(StatusCodes.Status400BadRequest, "a window only applies to scope session");
         }
 
-        return Outcome(approver, "approve", id, _broker.Approve(id, approver, scope, window));
+        return Outcome(http, approver, "approve", id, _broker.Approve(id, approver, scope, window));
     }
 
     private async Task<IResult> DenyAsync(HttpContext http, string id)
@@ -163,7 +166,7 @@ public sealed partial class AdminApiServer : IHostedService, IAsyncDisposable
         }
 
         // The broker refuses an empty reason (Invalid → 400): the client is owed an explanation.
-        return Outcome(approver, "deny", id, _broker.Deny(id, approver, body?.Reason ?? ""));
+        return Outcome(http, approver, "deny", id, _broker.Deny(id, approver, body?.Reason ?? ""));
     }
 
     private ValueTask<ApproverAuthentication> AuthenticateAsync(HttpContext http) =>
@@ -176,11 +179,11 @@ public sealed partial class AdminApiServer : IHostedService, IAsyncDisposable
         // RFC 6750: a token that was presented and refused is an invalid_token; a missing or unknown one gets the bare challenge.
         http.Response.Headers.WWWAuthenticate = refused == ApproverAuthentication.Missing || refused == ApproverAuthentication.Unknown
             ? "Bearer"
-            : "Bearer error=\"invalid_token\"";
+            : InvalidTokenChallenge;
         return TypedResults.Json(new ErrorBody(refused.Refusal, refused.Code), AdminJson.Options, statusCode: StatusCodes.Status401Unauthorized);
     }
 
-    private IResult Outcome(ApproverIdentity approver, string action, string id, ApprovalActionResult result)
+    private IResult Outcome(HttpContext http, ApproverIdentity approver, string action, string id, ApprovalActionResult result)
     {
         if (result.Applied)
         {
@@ -192,6 +195,7 @@ public sealed partial class AdminApiServer : IHostedService, IAsyncDisposable
         if (result.Error == ApprovalActionError.Revoked)
         {
             // Revoked after the token was accepted and before the broker decided: the token is no good, as on the next request.
+            http.Response.Headers.WWWAuthenticate = InvalidTokenChallenge;
             return TypedResults.Json(new ErrorBody("the approver token was refused: " + result.Message, "token-revoked"), AdminJson.Options,
                 statusCode: StatusCodes.Status401Unauthorized);
         }
