@@ -177,9 +177,7 @@ public sealed partial class AdminApiServer : IHostedService, IAsyncDisposable
     {
         LogUnauthorized(_logger, http.Request.Method, http.Request.Path.ToString(), http.Connection.RemoteIpAddress?.ToString() ?? "?", refused.Refusal);
         // RFC 6750: a token that was presented and refused is an invalid_token; a missing or unknown one gets the bare challenge.
-        http.Response.Headers.WWWAuthenticate = refused == ApproverAuthentication.Missing || refused == ApproverAuthentication.Unknown
-            ? "Bearer"
-            : InvalidTokenChallenge;
+        http.Response.Headers.WWWAuthenticate = refused.InvalidToken ? InvalidTokenChallenge : "Bearer";
         return TypedResults.Json(new ErrorBody(refused.Refusal, refused.Code), AdminJson.Options, statusCode: StatusCodes.Status401Unauthorized);
     }
 

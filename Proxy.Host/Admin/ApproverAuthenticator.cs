@@ -82,14 +82,17 @@ public sealed class ApproverAuthenticator(IReadOnlyList<ApproverCredential> appr
 
 /// <summary>Who a bearer token belongs to, or why it was refused (safe to tell the caller: it never repeats the token).</summary>
 /// <param name="Code">A short code for the refusal (<c>token-expired</c>, <c>token-revoked</c> …); null when accepted.</param>
-public sealed record ApproverAuthentication(ApproverIdentity? Approver, string Refusal, string? Code)
+/// <param name="InvalidToken">A token was recognised and refused for a stated reason (RFC 6750 <c>invalid_token</c>), rather than missing or unknown.</param>
+public sealed record ApproverAuthentication(ApproverIdentity? Approver, string Refusal, string? Code, bool InvalidToken)
 {
-    public static ApproverAuthentication Missing { get; } = new(null, "a valid approver token is required: send the header Authorization: Bearer TOKEN", "token-missing");
+    private const string TokenRequired = "a valid approver token is required: send the header Authorization: Bearer TOKEN";
+
+    public static ApproverAuthentication Missing { get; } = new(null, TokenRequired, "token-missing", InvalidToken: false);
 
     /// <summary>Neither a configured approver's token nor a JWT: nothing more can be said about it.</summary>
-    public static ApproverAuthentication Unknown { get; } = new(null, "a valid approver token is required: send the header Authorization: Bearer TOKEN", "token-unknown");
+    public static ApproverAuthentication Unknown { get; } = new(null, TokenRequired, "token-unknown", InvalidToken: false);
 
-    public static ApproverAuthentication Accepted(ApproverIdentity approver) => new(approver, "", null);
+    public static ApproverAuthentication Accepted(ApproverIdentity approver) => new(approver, "", null, InvalidToken: false);
 
-    public static ApproverAuthentication Refused(string reason, string code) => new(null, "the approver token was refused: " + reason, code);
+    public static ApproverAuthentication Refused(string reason, string code) => new(null, "the approver token was refused: " + reason, code, InvalidToken: true);
 }
