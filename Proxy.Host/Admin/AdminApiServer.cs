@@ -33,6 +33,7 @@ public sealed partial class AdminApiServer : IHostedService, IAsyncDisposable
     private readonly AdminOptions _options;
     private readonly ApprovalBroker _broker;
     private readonly ApproverAuthenticator _authenticator;
+    private readonly bool _acceptsTokens;
     private readonly ApprovalAuditLog _audit;
     private readonly ILogger _logger;
     private readonly WebApplication _app;
@@ -43,6 +44,7 @@ public sealed partial class AdminApiServer : IHostedService, IAsyncDisposable
         _options = options;
         _broker = broker;
         _authenticator = new ApproverAuthenticator(options.Approvers, identity);
+        _acceptsTokens = identity?.Tokens is not null;
         _audit = new ApprovalAuditLog(broker, loggerFactory.CreateLogger("HoopProxy.Approvals"));
         _logger = loggerFactory.CreateLogger("HoopProxy.Admin");
         EndPoint = options.Listen;
@@ -75,7 +77,7 @@ public sealed partial class AdminApiServer : IHostedService, IAsyncDisposable
         await _app.StartAsync(cancellationToken);
         var address = _app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         EndPoint = new IPEndPoint(_options.Listen.Address, new Uri(address).Port);
-        LogListening(_logger, EndPoint.ToString(), _options.Approvers.Count);
+        LogListening(_logger, EndPoint.ToString(), _options.Approvers.Count, _acceptsTokens ? "and OIDC access tokens" : "only");
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => _app.StopAsync(cancellationToken);
@@ -242,8 +244,8 @@ public sealed partial class AdminApiServer : IHostedService, IAsyncDisposable
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
-    [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "admin API listening on http://{EndPoint} for {Approvers} approvers")]
-    private static partial void LogListening(ILogger logger, string endPoint, int approvers);
+    [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "admin API listening on http://{EndPoint} for {Approvers} configured approvers {Tokens}")]
+    private static partial void LogListening(ILogger logger, string endPoint, int approvers, string tokens);
 
     [LoggerMessage(EventId = 3010, Level = LogLevel.Warning, Message = "admin API: {Approver} may not {Action} {Request}: {Reason}")]
     private static partial void LogRefused(ILogger logger, string approver, string action, string request, string reason);

@@ -219,6 +219,7 @@ public sealed class OidcApproverTests
         await running;
         Assert.That(setup.Broker.PendingRequests, Is.Empty);
         Assert.That(setup.Logs.Lines.Select(l => l.Text), Has.None.Contain(olga), "the token is never logged");
+        Assert.That(setup.Logs.Lines.Select(l => l.Text), Has.One.EndsWith("for 1 configured approvers and OIDC access tokens"), "the start says tokens are accepted");
     }
 
     [Test]
