@@ -48,9 +48,10 @@ public static class ProxyHostBuilder
         ApprovalBroker? approvals = null;
         if (configuration.Admin is { } admin)
         {
-            approvals = new ApprovalBroker();
+            // The broker checks approvers against the revocation list whenever their approvals are relied on.
+            approvals = new ApprovalBroker { Revocations = identity?.Revocations ?? Core.Identity.Revocation.RevocationList.None };
             builder.Services.AddSingleton(approvals);
-            builder.Services.AddSingleton(sp => new AdminApiServer(admin, approvals, sp.GetRequiredService<ILoggerFactory>()));
+            builder.Services.AddSingleton(sp => new AdminApiServer(admin, approvals, sp.GetRequiredService<ILoggerFactory>(), identity));
             builder.Services.AddHostedService(sp => sp.GetRequiredService<AdminApiServer>());
         }
 

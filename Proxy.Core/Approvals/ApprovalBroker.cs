@@ -1,12 +1,14 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using HoopProxy.Core.Identity.Revocation;
 
 namespace HoopProxy.Core.Approvals;
 
 /// <summary>
 /// Holds requests for approval until an approver decides, the request times out, or the requester withdraws it.
 /// Shared by every listener (PostgreSQL statements, SSH commands). An approver must be named by the rule (by name
-/// or group) and may never decide their own request.
+/// or group) and may never decide their own request. An approver whose credential is revoked can decide nothing, and
+/// the Session-scope approvals they granted earlier stop counting (<see cref="Honours"/>).
 /// </summary>
 public sealed class ApprovalBroker
 {
@@ -23,6 +25,12 @@ public sealed class ApprovalBroker
 
     /// <summary>Every request and decision as it happens, for the audit log.</summary>
     public event Action<ApprovalRequest, ApprovalDecision?>? Changed;
+
+    /// <summary>An approval was about to be relied on, but its approver has been revoked since: for the audit log.</summary>
+    public event Action<ApprovalRequest, ApprovalDecision, RevocationMatch>? ApprovalRevoked;
+
+    /// <summary>The revocation list approvers are checked against when they decide and whenever their approval is relied on.</summary>
+    public RevocationList Revocations { get; init; } = RevocationList.None;
 
     private sealed class Pending(ApprovalRequest request)
     {
@@ -75,6 +83,7 @@ public sealed class ApprovalBroker
         {
             Outcome = ApprovalOutcome.Approved,
             DecidedBy = approver.Name,
+            Approver = approver,
             Scope = scope,
             ValidUntil = scope == ApprovalScope.Session ? now + window : null,
             DecidedAt = now,
@@ -92,9 +101,43 @@ public sealed class ApprovalBroker
         {
             Outcome = ApprovalOutcome.Denied,
             DecidedBy = approver.Name,
+            Approver = approver,
             Reason = reason,
             DecidedAt = now,
         });
+    }
+
+    /// <summary>Whether the request's rule names the approver, by name or by one of their groups.</summary>
+    public static bool IsNamedApprover(ApprovalRequest request, ApproverIdentity approver)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(approver);
+        return request.Approvers.Any(a => a == approver.Name || approver.Groups.Contains(a, StringComparer.Ordinal));
+    }
+
+    /// <summary>Whether the approver's name or credential is on the revocation list now.</summary>
+    public RevocationMatch? RevocationOf(ApproverIdentity approver)
+    {
+        ArgumentNullException.ThrowIfNull(approver);
+        return Revocations.IsRevoked(user: approver.Name, subject: approver.Subject, tokenId: approver.CredentialId, keyFingerprint: approver.KeyFingerprint);
+    }
+
+    /// <summary>
+    /// Whether an approval still counts before it is relied on (a standing Session-scope approval reused, a held
+    /// statement resumed): not once its approver has been revoked. A refusal is announced through
+    /// <see cref="ApprovalRevoked"/>; the caller forgets the approval, so that is once per approval.
+    /// </summary>
+    public bool Honours(ApprovalRequest request, ApprovalDecision decision)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(decision);
+        if (decision.Approver is not { } approver || RevocationOf(approver) is not { } revoked)
+        {
+            return true;
+        }
+
+        ApprovalRevoked?.Invoke(request, decision, revoked);
+        return false;
     }
 
     /// <summary>The requester cancelled or disconnected: the request is gone, nobody can approve it any more.</summary>
@@ -112,13 +155,19 @@ public sealed class ApprovalBroker
             return new ApprovalActionResult(false, $"no pending request {id} (unknown, or already decided)", ApprovalActionError.NotFound);
         }
 
+        // Checked here as well as when the admin API authenticated the token: the list may have changed since.
+        if (RevocationOf(approver) is { } revoked)
+        {
+            return new ApprovalActionResult(false, revoked.Reason, ApprovalActionError.Revoked);
+        }
+
         var request = pending.Request;
         if (string.Equals(approver.Name, request.Requester, StringComparison.Ordinal))
         {
             return new ApprovalActionResult(false, $"{approver.Name} cannot decide their own request", ApprovalActionError.Forbidden);
         }
 
-        if (!request.Approvers.Any(a => a == approver.Name || approver.Groups.Contains(a, StringComparer.Ordinal)))
+        if (!IsNamedApprover(request, approver))
         {
             return new ApprovalActionResult(false, $"{approver.Name} is not an approver for rule \"{request.Rule}\" (approvers: {string.Join(", ", request.Approvers)})",
                 ApprovalActionError.Forbidden);

@@ -18,8 +18,27 @@ public enum ApprovalOutcome
     Withdrawn,
 }
 
-/// <summary>Someone acting on requests: a name and groups, as the admin API's token says.</summary>
-public sealed record ApproverIdentity(string Name, IReadOnlyList<string> Groups);
+/// <summary>
+/// Someone acting on requests: a name and groups, as the admin API's token says, and the credential they acted with,
+/// so that a decision can be checked against the revocation list for as long as it is relied on.
+/// </summary>
+public sealed record ApproverIdentity(string Name, IReadOnlyList<string> Groups)
+{
+    /// <summary>The OIDC token's <c>sub</c>; null for a configured approver.</summary>
+    public string? Subject { get; init; }
+
+    /// <summary>
+    /// What the <c>tokenIds</c> list of the revocation file names this credential by: an OIDC token's id (<c>jti</c>, or
+    /// <c>sha256:</c> of the token), or <c>sha256:</c> and the hex SHA-256 of a configured approver's token. Never the token.
+    /// </summary>
+    public string? CredentialId { get; init; }
+
+    /// <summary><c>jwk:</c> thumbprint of the key that signed the OIDC token; null for a configured approver.</summary>
+    public string? KeyFingerprint { get; init; }
+
+    /// <summary>The generated text would print the groups list's type; name and groups are what a log needs.</summary>
+    public override string ToString() => $"{Name} ({string.Join(", ", Groups)})";
+}
 
 /// <summary>A statement (or command) held until an approver decides.</summary>
 public sealed record ApprovalRequest
@@ -45,6 +64,9 @@ public sealed record ApprovalDecision
 
     /// <summary>Who decided; null for a timeout or a withdrawal.</summary>
     public string? DecidedBy { get; init; }
+
+    /// <summary>Who decided, with the credential used: a Session-scope approval counts only while it is not revoked.</summary>
+    public ApproverIdentity? Approver { get; init; }
     public string? Reason { get; init; }
     public ApprovalScope Scope { get; init; } = ApprovalScope.Once;
 
@@ -63,4 +85,7 @@ public enum ApprovalActionError
     Forbidden,
     AlreadyDecided,
     Invalid,
+
+    /// <summary>The approver's credential is on the revocation list.</summary>
+    Revoked,
 }

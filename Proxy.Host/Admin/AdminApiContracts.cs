@@ -20,7 +20,8 @@ public sealed record DenyBody(string? Reason);
 
 public sealed record MessageBody(string Message);
 
-public sealed record ErrorBody(string Error);
+/// <param name="Code">For a refused token: what was wrong with it (<c>token-expired</c>, <c>token-revoked</c> …), for scripts.</param>
+public sealed record ErrorBody(string Error, string? Code = null);
 
 /// <summary>The admin API's JSON: snake_case field names, both for the server and the CLI.</summary>
 public static class AdminJson

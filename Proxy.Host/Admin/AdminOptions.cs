@@ -35,7 +35,8 @@ public sealed record AdminOptions(IPEndPoint Listen, IReadOnlyList<ApproverCrede
         $"admin API on {Listen}{(AllowRemote ? " (remote allowed)" : "")}; approvers: {string.Join("; ", Approvers)}";
 
     /// <summary>Reads and validates the section; every error names its key.</summary>
-    public static AdminOptions FromConfiguration(IConfigurationSection section)
+    /// <param name="oidcConfigured">Whether <c>Identity:Oidc</c> is configured: approvers may then come from tokens alone.</param>
+    public static AdminOptions FromConfiguration(IConfigurationSection section, bool oidcConfigured = false)
     {
         section.RejectUnknownKeys(SectionKeys);
         var listen = section.EndPoint("Listen");
@@ -60,9 +61,9 @@ public sealed record AdminOptions(IPEndPoint Listen, IReadOnlyList<ApproverCrede
             approvers.Add(credential);
         }
 
-        if (approvers.Count == 0)
+        if (approvers.Count == 0 && !oidcConfigured)
         {
-            throw new ConfigurationException(ConfigReader.Path(section, "Approvers"), "needs at least one approver with a token; without one nobody could use the admin API");
+            throw new ConfigurationException(ConfigReader.Path(section, "Approvers"), "needs at least one approver with a token (or Identity:Oidc, for approvers with access tokens); without one nobody could use the admin API");
         }
 
         return new AdminOptions(listen, approvers) { AllowRemote = allowRemote };
@@ -109,6 +110,12 @@ public sealed record AdminOptions(IPEndPoint Listen, IReadOnlyList<ApproverCrede
 public sealed record ApproverCredential(string Name, byte[] TokenSha256, IReadOnlyList<string> Groups)
 {
     public static byte[] Digest(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
+
+    /// <summary>
+    /// How the revocation file's <c>tokenIds</c> names a configured token: <c>sha256:</c> and the lowercase hex digest
+    /// (what <c>printf %s TOKEN | sha256sum</c> prints), the form an OIDC token without a <c>jti</c> is named by too.
+    /// </summary>
+    public static string CredentialId(byte[] tokenSha256) => "sha256:" + Convert.ToHexStringLower(tokenSha256);
 
     /// <summary>The generated ToString would print the digest into any log or exception that shows an approver.</summary>
     public override string ToString() => $"{Name} ({string.Join(", ", Groups)})";

@@ -1,5 +1,6 @@
 using System.Globalization;
 using HoopProxy.Core.Approvals;
+using HoopProxy.Core.Identity.Revocation;
 using Microsoft.Extensions.Logging;
 
 namespace HoopProxy.Host.Admin;
@@ -21,9 +22,18 @@ public sealed partial class ApprovalAuditLog : IDisposable
         _broker = broker;
         _logger = logger;
         _broker.Changed += OnChanged;
+        _broker.ApprovalRevoked += OnApprovalRevoked;
     }
 
-    public void Dispose() => _broker.Changed -= OnChanged;
+    public void Dispose()
+    {
+        _broker.Changed -= OnChanged;
+        _broker.ApprovalRevoked -= OnApprovalRevoked;
+    }
+
+    private void OnApprovalRevoked(ApprovalRequest request, ApprovalDecision decision, RevocationMatch revocation) =>
+        LogApprovalRevoked(_logger, request.Id, decision.Scope == ApprovalScope.Session ? "for the session" : "once", request.SessionId, request.Requester,
+            request.Rule, decision.DecidedBy ?? "(nobody)", revocation.Reason);
 
     private void OnChanged(ApprovalRequest request, ApprovalDecision? decision)
     {
@@ -63,6 +73,10 @@ public sealed partial class ApprovalAuditLog : IDisposable
     [LoggerMessage(EventId = 3002, Level = LogLevel.Information,
         Message = "approval {Request} {Outcome}: session {Session}, requester {Requester}, rule {Rule}, approver {Approver}, reason {Reason}")]
     private static partial void LogApproved(ILogger logger, string request, string session, string requester, string rule, string outcome, string approver, string reason);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning,
+        Message = "approval {Request} ({Scope}) no longer counts, its approver is revoked; the statement needs a new approval: session {Session}, requester {Requester}, rule {Rule}, approver {Approver}, revocation {Revocation}")]
+    private static partial void LogApprovalRevoked(ILogger logger, string request, string scope, string session, string requester, string rule, string approver, string revocation);
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Warning,
         Message = "approval {Request} {Outcome}: session {Session}, requester {Requester}, rule {Rule}, approver {Approver}, reason {Reason}")]

@@ -26,7 +26,7 @@ public static class ApprovalsCommand
         var config = new Option<FileInfo>("--config", "-c") { Description = "The proxy's configuration file (its Admin:Listen says where the API is)", Required = true };
         var token = new Option<string?>("--token")
         {
-            Description = $"The approver's bearer token; defaults to the {TokenVariable} environment variable (preferable: a command line is visible to other users)",
+            Description = $"The approver's bearer token (a configured approver's, or an OIDC access token); defaults to the {TokenVariable} environment variable (preferable: a command line is visible to other users)",
         };
 
         var json = new Option<bool>("--json") { Description = "Machine-readable output" };
@@ -175,7 +175,8 @@ public static class ApprovalsCommand
     {
         if (response.Status == HttpStatusCode.Unauthorized)
         {
-            await Console.Error.WriteLineAsync($"the admin API did not accept the token (HTTP 401): check --token or {TokenVariable}");
+            // The server's reason (expired, revoked, wrong audience …) tells the approver whether a fresh token will do.
+            await Console.Error.WriteLineAsync($"the admin API did not accept the token (HTTP 401): {response.ErrorMessage}; check --token or {TokenVariable}");
             return 2;
         }
 

@@ -89,6 +89,7 @@ public sealed record ProxyConfiguration(PostgresProxyOptions? Postgres, UserDire
         var judged = policies.Exists() || postgres?.Targets.Values.Any(t => t.DefaultAction != PolicyAction.Allow) == true;
         var admin = configuration.GetSection("Admin");
         var users = UserDirectory.FromConfiguration(configuration.GetSection("Users"));
+        var identity = IdentityOptions.FromConfiguration(configuration.GetSection("Identity"), baseDirectory);
         if (ssh is not null)
         {
             // Parsed now so that a bad AuthorizedKeys line stops the start, naming the user.
@@ -102,9 +103,9 @@ public sealed record ProxyConfiguration(PostgresProxyOptions? Postgres, UserDire
             LogLevel = logging.Enum("Default", LogLevel.Information),
             Recording = RecordingOptions.FromConfiguration(configuration.GetSection("Recording"), baseDirectory),
             Audit = Core.Audit.AuditOptions.FromConfiguration(configuration.GetSection("Audit"), baseDirectory),
-            Identity = IdentityOptions.FromConfiguration(configuration.GetSection("Identity"), baseDirectory),
+            Identity = identity,
             Policies = judged ? PolicyConfiguration.FromConfiguration(policies) : null,
-            Admin = admin.Exists() ? AdminOptions.FromConfiguration(admin) : null,
+            Admin = admin.Exists() ? AdminOptions.FromConfiguration(admin, oidcConfigured: identity?.Oidc is not null) : null,
             Masking = configuration.GetSection("Masking").Exists() || configuration.GetSection("MaskingDetectors").Exists()
                 ? MaskingConfiguration.FromConfiguration(configuration.GetSection("Masking"), configuration.GetSection("MaskingDetectors"), baseDirectory)
                 : null,

@@ -56,7 +56,8 @@ internal sealed class StatementGuard
     private string? _serverEncoding = "UTF8";
     private string? _clientEncoding;
     private bool _conformingStrings = true;
-    private readonly Dictionary<string, DateTimeOffset> _approvedForSession = new(StringComparer.Ordinal);
+    /// <summary>Session-scope approvals by statement text, with who granted them: one stops counting when its approver is revoked.</summary>
+    private readonly Dictionary<string, (ApprovalRequest Request, ApprovalDecision Decision)> _approvedForSession = new(StringComparer.Ordinal);
     private volatile HeldStatement? _held;
 
     /// <summary>A statement waiting for approval; the relay shows it to the guard again once the decision is in.</summary>
@@ -271,10 +272,17 @@ internal sealed class StatementGuard
                 return Refusal(verdict);
         }
 
-        if (_approvedForSession.TryGetValue(text, out var until) && until > DateTimeOffset.UtcNow)
+        if (_approvedForSession.TryGetValue(text, out var standing) && standing.Decision.ValidUntil is { } until && until > DateTimeOffset.UtcNow)
         {
-            _clientEdits.Add(new ApprovalEvent("reused", null, $"approved for this session until {until:O}"));
-            return null;
+            if (Approvals?.Honours(standing.Request, standing.Decision) != false)
+            {
+                _clientEdits.Add(new ApprovalEvent("reused", null, $"approved for this session until {until:O}"));
+                return null;
+            }
+
+            // Forgotten for good: taking the approver off the revocation list later does not bring it back.
+            _approvedForSession.Remove(text);
+            _clientEdits.Add(new ApprovalEvent("approver-revoked", standing.Request, $"approved for this session by {standing.Decision.DecidedBy}, whose credentials have been revoked; asking again", standing.Decision));
         }
 
         if (Approvals is not { } broker || verdict.Rule is not { } rule)
@@ -301,10 +309,14 @@ internal sealed class StatementGuard
         ApprovalChanged?.Invoke(request, decision);
         switch (decision.Outcome)
         {
+            case ApprovalOutcome.Approved when Approvals?.Honours(request, decision) == false:
+                // Revoked between the decision and this resumption: the approval must not count, even once.
+                return ErrorResponse.Create("ERROR", SqlState.InsufficientPrivilege, $"statement not approved: the credentials of {decision.DecidedBy} have been revoked (request {request.Id})",
+                    null, $"policy rule \"{request.Rule}\" holds it for approval");
             case ApprovalOutcome.Approved:
-                if (decision.Scope == ApprovalScope.Session && decision.ValidUntil is { } until)
+                if (decision.Scope == ApprovalScope.Session && decision.ValidUntil is not null)
                 {
-                    _approvedForSession[text] = until;
+                    _approvedForSession[text] = (request, decision);
                 }
 
                 return null;

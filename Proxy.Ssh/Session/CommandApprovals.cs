@@ -10,17 +10,32 @@ namespace HoopProxy.Ssh.Session;
 /// </summary>
 public sealed class CommandApprovals(ApprovalBroker? broker, string sessionId, string target, string requester)
 {
-    private readonly Dictionary<string, DateTimeOffset> _approvedForSession = new(StringComparer.Ordinal);
+    /// <summary>Session-scope approvals by command line, with who granted them: one stops counting when its approver is revoked.</summary>
+    private readonly Dictionary<string, (ApprovalRequest Request, ApprovalDecision Decision)> _approvedForSession = new(StringComparer.Ordinal);
     private readonly HashSet<string> _pending = new(StringComparer.Ordinal);
 
     public bool HasBroker => broker is not null;
 
-    /// <summary>Until when an earlier Session-scope approval lets this command line run again, or null.</summary>
+    /// <summary>
+    /// Until when an earlier Session-scope approval lets this command line run again, or null. An approval whose
+    /// approver has been revoked since is forgotten (the broker logs it), so the command is held for approval again.
+    /// </summary>
     public DateTimeOffset? ApprovedUntil(string commandLine)
     {
         lock (_approvedForSession)
         {
-            return _approvedForSession.TryGetValue(commandLine, out var until) && until > DateTimeOffset.UtcNow ? until : null;
+            if (!_approvedForSession.TryGetValue(commandLine, out var standing) || standing.Decision.ValidUntil is not { } until || until <= DateTimeOffset.UtcNow)
+            {
+                return null;
+            }
+
+            if (broker?.Honours(standing.Request, standing.Decision) == false)
+            {
+                _approvedForSession.Remove(commandLine);
+                return null;
+            }
+
+            return until;
         }
     }
 
@@ -46,11 +61,11 @@ public sealed class CommandApprovals(ApprovalBroker? broker, string sessionId, s
             _pending.Remove(request.Id);
         }
 
-        if (decision is { Outcome: ApprovalOutcome.Approved, Scope: ApprovalScope.Session, ValidUntil: { } until })
+        if (decision is { Outcome: ApprovalOutcome.Approved, Scope: ApprovalScope.Session, ValidUntil: not null })
         {
             lock (_approvedForSession)
             {
-                _approvedForSession[request.Statement] = until;
+                _approvedForSession[request.Statement] = (request, decision);
             }
         }
     }

@@ -233,6 +233,11 @@ public sealed class AdminApiTests
         var forged = await wrong.PostAsync(approvePath, null);
         Assert.That(forged.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
         Assert.That(forged.Headers.WwwAuthenticate.ToString(), Is.EqualTo("Bearer"));
+        using var jwtShaped = setup.Http("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl");
+        var withoutOidc = await jwtShaped.GetAsync("v1/approvals");
+        Assert.That(withoutOidc.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That((string?)JsonNode.Parse(await withoutOidc.Content.ReadAsStringAsync())!["error"],
+            Does.EndWith("OIDC access tokens are accepted only when Identity:Oidc is configured"), "an access token is not silently taken for an unknown approver token");
         var wrongCli = await HoopproxyAsync(["approvals", "approve", request.Id, "--config", setup.ConfigFile, "--token", "not-anybodys-token-at-all"]);
         Assert.That(wrongCli.ExitCode, Is.EqualTo(2), wrongCli.Combined);
         Assert.That(wrongCli.StandardError, Does.Contain("did not accept the token (HTTP 401)"));

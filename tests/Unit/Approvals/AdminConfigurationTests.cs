@@ -58,16 +58,18 @@ public sealed class AdminConfigurationTests
     }
 
     [Test]
-    public void The_documented_example_binds_listen_and_both_token_forms()
+    public async Task The_documented_example_binds_listen_and_both_token_forms()
     {
         var admin = Load(Valid);
 
         Assert.That((admin.Listen, admin.AllowRemote), Is.EqualTo((new IPEndPoint(IPAddress.Loopback, 9090), false)));
         Assert.That(admin.Approvers.Select(a => (a.Name, string.Join(",", a.Groups))), Is.EqualTo(new[] { ("dora", "dba"), ("erik", "dba,security") }));
         var authenticator = new ApproverAuthenticator(admin.Approvers);
-        Assert.That(authenticator.Authenticate(DoraToken)?.Name, Is.EqualTo("dora"), "a Token is kept as its digest and still matches");
-        Assert.That(authenticator.Authenticate(ErikToken)?.Name, Is.EqualTo("erik"), "a TokenSha256 matches the token it is the digest of");
-        Assert.That(authenticator.Authenticate(ErikDigest), Is.Null, "the digest itself is not a token");
+        Assert.That((await authenticator.AuthenticateAsync(DoraToken, CancellationToken.None)).Approver?.Name, Is.EqualTo("dora"), "a Token is kept as its digest and still matches");
+        var erik = (await authenticator.AuthenticateAsync(ErikToken, CancellationToken.None)).Approver;
+        Assert.That(erik?.Name, Is.EqualTo("erik"), "a TokenSha256 matches the token it is the digest of");
+        Assert.That(erik?.CredentialId, Is.EqualTo("sha256:" + ErikDigest), "revocable under tokenIds by the digest, as a token without jti is");
+        Assert.That((await authenticator.AuthenticateAsync(ErikDigest, CancellationToken.None)).Approver, Is.Null, "the digest itself is not a token");
     }
 
     [Test]
@@ -141,6 +143,18 @@ public sealed class AdminConfigurationTests
     {
         var error = Assert.Throws<ConfigurationException>(() => Load("""{ "Admin": { "Listen": "127.0.0.1:9090" } }"""));
         Assert.That(error!.Key, Is.EqualTo("Admin:Approvers"));
+    }
+
+    [Test]
+    public void With_oidc_tokens_configured_an_admin_section_may_list_no_approvers()
+    {
+        const string identity = """
+            , "Identity": { "Oidc": { "Issuer": "https://idp.example.test", "Audience": "hoopproxy" } }
+            """;
+        var admin = LoadProxyConfiguration(identity + """, "Admin": { "Listen": "127.0.0.1:9090" }""").Admin;
+        Assert.That(admin?.Approvers, Is.Empty, "approvers come with their access tokens");
+        var error = Assert.Throws<ConfigurationException>(() => LoadProxyConfiguration(""", "Admin": { "Listen": "127.0.0.1:9090" }"""));
+        Assert.That(error!.Message, Does.StartWith("Admin:Approvers").And.Contain("Identity:Oidc"));
     }
 
     [TestCase("\"Listen\":", "\"Listn\":", "Admin:Listn")]
