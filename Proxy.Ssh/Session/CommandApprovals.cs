@@ -51,6 +51,16 @@ public sealed class CommandApprovals(ApprovalBroker? broker, string sessionId, s
         return submitted;
     }
 
+    /// <summary>
+    /// The decision as it counts when the held command is about to run: an approval whose approver was revoked after
+    /// deciding (in the instant before the command resumes) counts as a denial, never even once.
+    /// </summary>
+    public ApprovalDecision Effective(ApprovalRequest request, ApprovalDecision decision) =>
+        decision.Outcome == ApprovalOutcome.Approved && broker?.Honours(request, decision) == false
+            ? decision with { Outcome = ApprovalOutcome.Denied, Scope = ApprovalScope.Once, ValidUntil = null,
+                Reason = $"the credentials of {decision.DecidedBy} have been revoked" }
+            : decision;
+
     /// <summary>The decision arrived: a Session-scope approval lets the same command line run again until it lapses.</summary>
     public void Decided(ApprovalRequest request, ApprovalDecision decision)
     {

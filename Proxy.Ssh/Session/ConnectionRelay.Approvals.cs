@@ -72,8 +72,8 @@ public sealed partial class ConnectionRelay
 
     private async Task ReleaseWhenDecidedAsync(RelayedChannel channel, HeldCommand held)
     {
-        var decision = await held.Decision;
-        _approvals!.Decided(held.Request, decision);
+        var decision = _approvals!.Effective(held.Request, await held.Decision);
+        _approvals.Decided(held.Request, decision);
         try
         {
             await _record.EventAsync("approval", held.Describe(channel, decision.Outcome.ToString().ToLowerInvariant(), decision));

@@ -120,4 +120,23 @@ public sealed class ApprovalRevocationTests
         await RevokeAsync("{}");
         Assert.That(approvals.ApprovedUntil("systemctl restart app"), Is.Null, "lifting the revocation does not bring a dropped approval back");
     }
+
+    [Test]
+    public async Task An_ssh_command_approved_by_someone_revoked_before_it_resumes_counts_as_denied()
+    {
+        var broker = new ApprovalBroker { Revocations = _revocations };
+        var approvals = new CommandApprovals(broker, "session-10", "web", "alice");
+        var rule = new ChannelRule("restart-needs-approval", ChannelAction.Review) { Approvers = ["dba"] };
+        var (request, decided) = approvals.Submit("systemctl restart app", rule);
+        Assert.That(broker.Approve(request.Id, Olga, ApprovalScope.Session, TimeSpan.FromMinutes(10)).Applied, Is.True);
+        var approved = await decided;
+        Assert.That(approvals.Effective(request, approved), Is.SameAs(approved), "honoured while nothing is revoked");
+
+        await RevokeAsync("""{ "subjects": [ "00u-olga" ] }""");
+        var effective = approvals.Effective(request, approved);
+        Assert.That((effective.Outcome, effective.Scope, effective.Reason),
+            Is.EqualTo((ApprovalOutcome.Denied, ApprovalScope.Once, "the credentials of olga@example.test have been revoked")));
+        approvals.Decided(request, effective);
+        Assert.That(approvals.ApprovedUntil("systemctl restart app"), Is.Null, "nor does it stand for the session");
+    }
 }
