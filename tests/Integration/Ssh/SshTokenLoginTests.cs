@@ -112,6 +112,7 @@ public sealed class SshTokenLoginTests
         var jti = Guid.NewGuid().ToString("N");
         var token = _idp.Mint(_idp.Rsa, c => c["jti"] = jti);
         Assert.That(token, Has.Length.LessThan(1023), "OpenSSH reads at most 1023 characters at a prompt");
+        await TestContext.Out.WriteLineAsync($"RS256 token: {token.Length} characters, ES256: {_idp.Mint(_idp.Ec).Length}");
 
         var (ssh, session) = await RunInNewSessionAsync(() => SshWithSecretAsync(TokenUser, token, "password", "echo token-$((6*7))"));
         Assert.That(ssh.ExitCode, Is.Zero, ssh.StandardError);
