@@ -59,26 +59,27 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
             var relay = new ConnectionRelay(client, target!, _record, judge, new ChannelObservers(judge, _record.IsRecording), approvals);
 
             // From here until the connection ends, a revocation of the login's credential or its token's expiry ends it.
-            using var termination = new SessionTermination();
-            using var watch = context.Identity.Guardian.Watch(_login.Credential, termination);
-            using var relayStop = CancellationTokenSource.CreateLinkedTokenSource(connection.Aborted, termination.Requested);
-            RelayEnd end;
+            using var credential = new CredentialWatch(context.Identity.Guardian, _login.Credential, client, target!, connection.Aborted);
+            RelayEnd? relayEnd = null;
             try
             {
-                end = await relay.RunAsync(relayStop.Token);
+                relayEnd = await relay.RunAsync(credential.RelayStop);
             }
-            catch (OperationCanceledException) when (termination.Ending is { } ending)
+            catch (OperationCanceledException) when (credential.Ending is not null)
             {
-                end = await EndForCredentialAsync(client, target!, ending);
+                // Told and stopped by the watch; recorded below.
             }
             catch (OperationCanceledException) when (connection.Aborted.IsCancellationRequested)
             {
                 // The drain time after a stop is over: both peers hear why, in SSH's terms.
-                end = new RelayEnd("proxy", "the proxy is shutting down");
-                await client.DisconnectAsync(SshDisconnectReason.ByApplication, end.Reason);
-                await target!.DisconnectAsync(SshDisconnectReason.ByApplication, end.Reason);
+                relayEnd = new RelayEnd("proxy", "the proxy is shutting down");
+                await client.DisconnectAsync(SshDisconnectReason.ByApplication, relayEnd.Reason);
+                await target!.DisconnectAsync(SshDisconnectReason.ByApplication, relayEnd.Reason);
             }
 
+            // The credential's end is the cause even when the relay saw its effect first (the client closing after
+            // the DISCONNECT).
+            var end = credential.Ending is { } ending ? await EndForCredentialAsync(client, target!, ending) : relayEnd!;
             endReason = end.Reason;
             await _record.EventAsync("disconnect", new JsonObject
             {
@@ -195,15 +196,13 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
         : Core.Audit.AuditUser.Local(login.User.Name, login.User.Groups, login.Target.Username);
 
     /// <summary>
-    /// The login's credential was revoked or its token's time is up: both peers hear why at once (ssh prints "Received
-    /// disconnect from …: hoopproxy ended the session: …"), then the record and the audit trail say what ended it,
-    /// before the relay's disconnect event.
+    /// The login's credential was revoked or its token's time is up: both peers have heard why (again here, which waits
+    /// for the watch's DISCONNECTs to be out), then the record and the audit trail say what ended the session, before
+    /// the disconnect event.
     /// </summary>
     private async Task<RelayEnd> EndForCredentialAsync(SshTransport client, SshTransport target, SessionEnding ending)
     {
-        var end = new RelayEnd("proxy", $"hoopproxy ended the session: {ending.Reason}");
-        await client.DisconnectAsync(SshDisconnectReason.ByApplication, end.Reason);
-        await target.DisconnectAsync(SshDisconnectReason.ByApplication, "the client's session was ended by the proxy: its credential is no longer valid");
+        await CredentialWatch.TellAsync(client, target, ending);
         LogCredentialEnded(logger, connection.Id, _login!.User.Name, ending.Reason);
         await _record.EventAsync("revocation", new JsonObject
         {
@@ -212,7 +211,7 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
             ["kind"] = ending.Revocation is { } match ? SessionGuardian.KindName(match.Kind) : null,
             ["value"] = ending.Revocation?.Value,
         });
-        return end;
+        return new RelayEnd("proxy", CredentialWatch.ClientMessage(ending));
     }
 
     /// <summary>The end of the connection in the audit trail, unless the relay's disconnect event already put it there.</summary>
