@@ -5,12 +5,16 @@ namespace HoopProxy.Ssh.Session;
 
 /// <summary>
 /// Ends a live SSH session when the <see cref="SessionGuardian"/> asks (its credential revoked, its token expired):
-/// first a DISCONNECT to the client with the reason and one to the target, then the relay is stopped. The DISCONNECTs
-/// go through each transport's send lock, so they follow whatever packet is being sent instead of cutting into it,
-/// which stopping the relay first could do. Owned by the session for the life of its relay.
+/// a DISCONNECT to the client with the reason and one to the target, after which the peers close and the relay ends as
+/// it does for any disconnect; if they do not, the relay is stopped shortly after. The DISCONNECTs go through each
+/// transport's send lock, so they follow whatever packet is being sent instead of cutting into it, which stopping the
+/// relay first could do. Owned by the session for the life of its relay.
 /// </summary>
 internal sealed class CredentialWatch : IDisposable
 {
+    /// <summary>How long the peers have to close their connections after the DISCONNECTs before the relay is stopped.</summary>
+    private static readonly TimeSpan StopAfter = TimeSpan.FromSeconds(2);
+
     private const string TargetMessage = "the client's session was ended by the proxy: its credential is no longer valid";
 
     private readonly SessionTermination _termination = new();
@@ -28,7 +32,7 @@ internal sealed class CredentialWatch : IDisposable
         _watch = guardian.Watch(credential, _termination);
     }
 
-    /// <summary>For the relay: cancelled when the listener aborts the connection or after the end was told.</summary>
+    /// <summary>For the relay: cancelled when the listener aborts the connection, or shortly after the end was told.</summary>
     public CancellationToken RelayStop => _relayStop.Token;
 
     /// <summary>Why the proxy ends the session; null while it may go on.</summary>
@@ -57,7 +61,10 @@ internal sealed class CredentialWatch : IDisposable
 
         try
         {
-            await _relayStop.CancelAsync();
+            // Told, the target closes the connection (and ssh exits), which ends the relay the ordinary way: its held
+            // commands withdrawn, its observers closed. Stopping it is the backstop for a peer that keeps the
+            // connection open regardless.
+            _relayStop.CancelAfter(StopAfter);
         }
         catch (ObjectDisposedException)
         {
