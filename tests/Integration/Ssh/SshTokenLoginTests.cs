@@ -375,6 +375,26 @@ public sealed class SshTokenLoginTests
     }
 
     [Test]
+    public async Task A_refused_token_gets_a_banner_before_each_failure_and_counts_toward_MaxAuthAttempts()
+    {
+        await using var client = await ConnectRawAsync();
+        var forged = new UserAuthRequest(TokenUser, ServiceRequest.Connection, new PasswordAuthMethod(_idp.MintUnsigned()));
+        for (var attempt = 1; attempt < _proxy.Options.MaxAuthAttempts; attempt++)
+        {
+            await client.SendAsync(MessageBytes.Of(forged.WriteTo));
+            var banner = UserAuthBanner.Parse(await client.ReceiveAsync());
+            Assert.That(banner.Message, Is.EqualTo("hoopproxy: the token's signing algorithm 'none' is not accepted\r\n"));
+            Assert.That((await client.ReceiveAsync())[0], Is.EqualTo((byte)SshMessageNumber.UserAuthFailure), $"attempt {attempt}");
+        }
+
+        await client.SendAsync(MessageBytes.Of(forged.WriteTo));
+        Assert.That((await client.ReceiveAsync())[0], Is.EqualTo((byte)SshMessageNumber.UserAuthBanner), "the last refusal is explained too");
+        var disconnect = await client.ReceiveDisconnectAsync();
+        Assert.That(disconnect.Reason, Is.EqualTo(SshDisconnectReason.NoMoreAuthMethodsAvailable));
+        Assert.That(disconnect.Description, Does.Contain($"too many authentication failures ({_proxy.Options.MaxAuthAttempts})"));
+    }
+
+    [Test]
     public async Task A_new_request_instead_of_the_answer_abandons_the_prompt_without_counting_as_a_failure()
     {
         await using var client = await ConnectRawAsync();
