@@ -206,9 +206,18 @@ public sealed class SshClientAuthenticator(UserDirectory users, AuthorizedKeyDir
                 : new Outcome(Login: SshClientLogin.WithPassword(user, TargetOf(name), wireMethod));
         }
 
-        if (Identity.Tokens is { } tokens && TokenLogin.LooksLikeToken(secret))
+        if (Identity.Tokens is { } tokens)
         {
-            return await JudgeTokenAsync(tokens, name, secret, wireMethod, cancellationToken);
+            if (TokenLogin.LooksLikeToken(secret))
+            {
+                return await JudgeTokenAsync(tokens, name, secret, wireMethod, cancellationToken);
+            }
+
+            if (CutByOpenSsh(secret))
+            {
+                // Cut before its signature, a token is no longer shaped like one; say why it fails rather than nothing.
+                return Refusal(CutTokenReason, TokenMethod(wireMethod), "token-truncated");
+            }
         }
 
         return Failure(known ? "wrong password" : "unknown user");
@@ -216,14 +225,14 @@ public sealed class SshClientAuthenticator(UserDirectory users, AuthorizedKeyDir
 
     private async ValueTask<Outcome> JudgeTokenAsync(TokenLogin tokens, SshLoginName name, string token, string wireMethod, CancellationToken cancellationToken)
     {
-        var method = wireMethod == PasswordAuthMethod.MethodName ? SshClientLogin.TokenPassword : SshClientLogin.TokenKeyboardInteractive;
+        var method = TokenMethod(wireMethod);
         var result = await tokens.AuthenticateAsync(token, cancellationToken);
         if (result.Identity is not { } identity)
         {
             var reason = result.Refusal ?? "the access token was refused";
-            if (token.Length == OpenSshPromptLimit && result.Revocation is null)
+            if (CutByOpenSsh(token) && result.Revocation is null)
             {
-                reason += $" (it is exactly {OpenSshPromptLimit} characters, as many as OpenSSH reads at a prompt: it was probably cut; use a shorter token or log in with a key)";
+                reason += $" ({CutTokenReason})";
             }
 
             var revokedId = result.Revocation is { Kind: Core.Identity.Revocation.RevocationKind.TokenId } match ? match.Value : null;
@@ -238,6 +247,16 @@ public sealed class SshClientAuthenticator(UserDirectory users, AuthorizedKeyDir
 
         return new Outcome(Login: SshClientLogin.WithToken(identity, TargetOf(name), method));
     }
+
+    private static string TokenMethod(string wireMethod) =>
+        wireMethod == PasswordAuthMethod.MethodName ? SshClientLogin.TokenPassword : SshClientLogin.TokenKeyboardInteractive;
+
+    /// <summary>A secret that starts like a JWT and is exactly as long as OpenSSH reads at a prompt: most likely a longer token, cut.</summary>
+    private static bool CutByOpenSsh(string secret) => secret.Length == OpenSshPromptLimit && secret.StartsWith("eyJ", StringComparison.Ordinal);
+
+    private static readonly string CutTokenReason =
+        $"the password is exactly {OpenSshPromptLimit} characters and starts like an access token: OpenSSH reads no more than that at a prompt, " +
+        "so the token was probably cut; use a shorter token, a client without the limit, or a key";
 
     /// <summary>
     /// RFC 4256: one hidden prompt; its answer is judged as a password. A new USERAUTH_REQUEST instead of the answer

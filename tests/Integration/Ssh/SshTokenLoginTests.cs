@@ -205,6 +205,30 @@ public sealed class SshTokenLoginTests
     }
 
     [Test]
+    public async Task A_token_longer_than_OpenSSH_reads_at_a_prompt_is_refused_saying_it_was_probably_cut()
+    {
+        var token = _idp.Mint(_idp.Rsa, c => c["padding"] = new string('x', 600));
+        Assert.That(token, Has.Length.GreaterThan(1023));
+        var ssh = await SshWithSecretAsync(TokenUser, token, "password", "echo should-not-run");
+        Assert.That(ssh.ExitCode, Is.EqualTo(255));
+        Assert.That(ssh.StandardError, Does.Contain(
+            "hoopproxy: the password is exactly 1023 characters and starts like an access token: OpenSSH reads no more than that at a prompt, so the token was probably cut"));
+    }
+
+    [Test]
+    public async Task A_token_cut_inside_its_signature_is_refused_with_the_signature_and_the_likely_cut()
+    {
+        // Sent whole by our own client (no limit), cut exactly where OpenSSH would cut it: still three parts.
+        var token = _idp.Mint(_idp.Rsa, c => c["padding"] = new string('x', 300));
+        Assert.That(token.LastIndexOf('.'), Is.LessThan(1023).And.GreaterThan(0));
+        Assert.That(token, Has.Length.GreaterThan(1023));
+        await using var client = await ConnectRawAsync();
+        await client.SendAsync(MessageBytes.Of(new UserAuthRequest(TokenUser, ServiceRequest.Connection, new PasswordAuthMethod(token[..1023])).WriteTo));
+        var banner = UserAuthBanner.Parse(await client.ReceiveAsync());
+        Assert.That(banner.Message, Does.StartWith("hoopproxy: the token's signature is not valid (the password is exactly 1023 characters"));
+    }
+
+    [Test]
     public async Task A_revoked_token_id_is_refused_at_login_with_the_revocation()
     {
         var jti = Guid.NewGuid().ToString("N");
