@@ -20,6 +20,9 @@ namespace HoopProxy.Ssh.Session;
 /// </summary>
 internal sealed partial class SshProxySession(IncomingConnection connection, SshSessionContext context, ILogger logger)
 {
+    /// <summary>How long a client the proxy disconnected on its own may take to read to the DISCONNECT and close.</summary>
+    private static readonly TimeSpan ClientLinger = TimeSpan.FromSeconds(2);
+
     private readonly List<SshLoginAttempt> _attempts = [];
     private SshSessionRecord _record = new(null);
     private SshClientLogin? _login;
@@ -79,7 +82,7 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
 
             // The credential's end is the cause even when the relay saw its effect first (the client closing after
             // the DISCONNECT).
-            var end = credential.Ending is { } ending ? await EndForCredentialAsync(client, target!, ending) : relayEnd!;
+            var end = credential.Ending is { } ending ? await EndForCredentialAsync(client, target!, pipe, ending) : relayEnd!;
             endReason = end.Reason;
             await _record.EventAsync("disconnect", new JsonObject
             {
@@ -200,7 +203,7 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
     /// for the watch's DISCONNECTs to be out), then the record and the audit trail say what ended the session, before
     /// the disconnect event.
     /// </summary>
-    private async Task<RelayEnd> EndForCredentialAsync(SshTransport client, SshTransport target, SessionEnding ending)
+    private async Task<RelayEnd> EndForCredentialAsync(SshTransport client, SshTransport target, SocketStreamPipe clientSocket, SessionEnding ending)
     {
         await CredentialWatch.TellAsync(client, target, ending);
         LogCredentialEnded(logger, connection.Id, _login!.User.Name, ending.Reason);
@@ -211,6 +214,9 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
             ["kind"] = ending.Revocation is { } match ? SessionGuardian.KindName(match.Kind) : null,
             ["value"] = ending.Revocation?.Value,
         });
+
+        // The client may be busy with data that was on its way before the DISCONNECT: let it read to the end.
+        await clientSocket.LingerAsync(ClientLinger);
         return new RelayEnd("proxy", CredentialWatch.ClientMessage(ending));
     }
 

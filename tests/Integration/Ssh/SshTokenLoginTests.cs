@@ -298,21 +298,47 @@ public sealed class SshTokenLoginTests
     }
 
     [Test]
-    public async Task A_busy_token_session_ends_with_the_reason_and_not_with_a_broken_packet()
+    public async Task Busy_sessions_of_one_token_all_end_with_the_reason_and_not_a_broken_connection()
     {
-        // The target streams as fast as it can, so the relay is busy sending to the client when the end comes: the
-        // client must still read the reason, not lose it behind the stream or in a broken packet ("Corrupted MAC").
+        // Three sessions of the token stream as fast as their targets can write, so the relays are busy sending and the
+        // clients busy reading (and sending window adjustments) when the end comes. Each client must still read the
+        // reason: not lose it behind the stream, in a broken packet ("Corrupted MAC"), or to a connection reset
+        // because the proxy closed with the client's messages unread ("Broken pipe").
         var jti = Guid.NewGuid().ToString("N");
-        using var ssh = await LiveSsh.StartAsync(PasswordArguments(TokenUser, "password", "echo started; yes"),
-            await AskpassEnvironmentAsync(_idp.Mint(_idp.Rsa, c => c["jti"] = jti)));
-        await ssh.WaitForOutputAsync("started");
-        await Task.Delay(TimeSpan.FromMilliseconds(300));
+        var environment = await AskpassEnvironmentAsync(_idp.Mint(_idp.Rsa, c => c["jti"] = jti));
+        var sessions = new List<LiveSsh>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                sessions.Add(await LiveSsh.StartAsync(PasswordArguments(TokenUser, "password", "echo started; yes"), environment));
+            }
 
-        var elapsed = await RevokeAndTimeExitAsync(ssh, "tokenIds", jti);
-        Assert.That(ssh.ExitCode, Is.EqualTo(255), ssh.StandardError);
-        Assert.That(ssh.StandardError, Does.Contain($"hoopproxy ended the session: token '{jti}' has been revoked"));
-        Assert.That(ssh.StandardError, Does.Not.Contain("orrupted"));
-        Assert.That(elapsed, Is.LessThan(EndWithin));
+            foreach (var ssh in sessions)
+            {
+                await ssh.WaitForOutputAsync("started");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(300));
+            var clock = Stopwatch.StartNew();
+            Revoke("tokenIds", jti);
+            foreach (var ssh in sessions)
+            {
+                Assert.That(await ssh.WaitForExitAsync(TimeSpan.FromSeconds(20)), Is.True, "ssh still runs 20 s after its token was revoked");
+            }
+
+            await TestContext.Out.WriteLineAsync($"all three ended {clock.Elapsed.TotalMilliseconds:0} ms after the revocation was written");
+            Assert.That(clock.Elapsed, Is.LessThan(EndWithin));
+            foreach (var ssh in sessions)
+            {
+                Assert.That(ssh.ExitCode, Is.EqualTo(255), ssh.StandardError);
+                Assert.That(ssh.StandardError, Does.Contain($"hoopproxy ended the session: token '{jti}' has been revoked"));
+            }
+        }
+        finally
+        {
+            sessions.ForEach(s => s.Dispose());
+        }
     }
 
     [Test]
