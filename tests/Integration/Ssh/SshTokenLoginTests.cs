@@ -13,6 +13,7 @@ using HoopProxy.Ssh;
 using HoopProxy.Ssh.Authentication.Messages;
 using HoopProxy.Ssh.Connection.Messages;
 using HoopProxy.Ssh.Keys;
+using HoopProxy.Ssh.Policy;
 using HoopProxy.Ssh.Transport;
 using HoopProxy.Ssh.Transport.Messages;
 using HoopProxy.Tests.Infrastructure;
@@ -57,6 +58,11 @@ public sealed class SshTokenLoginTests
     private SshProxyInstance _proxy = null!;
     private string _bobKey = null!;
 
+    /// <summary>Commands touching this path wait for an approver (a Review rule): a session can be revoked while one waits.</summary>
+    private const string HeldMarker = "/tmp/hoopproxy-held-by-review-";
+
+    private readonly HoopProxy.Core.Approvals.ApprovalBroker _broker = new();
+
     private string RevocationFile => Path.Combine(_idp.Root, "revocations.json");
 
     private string AuditFile => Path.Combine(_auditDirectory, "audit.jsonl");
@@ -87,7 +93,17 @@ public sealed class SshTokenLoginTests
         await ExternalProcess.RunCheckedAsync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "bob@laptop", "-f", _bobKey]);
         var bob = new ProxyUser(KeyUser, null, ["operators"]) { AuthorizedKeys = [(await File.ReadAllTextAsync(_bobKey + ".pub")).Trim()] };
         var carol = new ProxyUser(RevokedUser, RevokedUserPassword, ["engineers"]);
-        _proxy = await SshProxyInstance.StartAsync(_sshd, users: [bob, carol], recordings: _store, audit: _audit, identity: _identity);
+        var review = new ChannelPolicy(
+        [
+            new ChannelRule("held-by-review", ChannelAction.Review)
+            {
+                Pattern = new System.Text.RegularExpressions.Regex(System.Text.RegularExpressions.Regex.Escape(HeldMarker)),
+                Approvers = ["ops"],
+                Timeout = TimeSpan.FromMinutes(5),
+            },
+        ]);
+        _proxy = await SshProxyInstance.StartAsync(_sshd, users: [bob, carol], recordings: _store, audit: _audit, identity: _identity,
+            channels: review, approvals: _broker);
     }
 
     [OneTimeTearDown]
@@ -339,6 +355,26 @@ public sealed class SshTokenLoginTests
         {
             sessions.ForEach(s => s.Dispose());
         }
+    }
+
+    [Test]
+    public async Task A_command_waiting_for_approval_is_withdrawn_when_its_session_is_revoked()
+    {
+        // The relay ends as for any disconnect, so what it holds is let go: the request leaves the approvers' queue at
+        // once instead of waiting there for its five-minute timeout, and the command never runs.
+        var jti = Guid.NewGuid().ToString("N");
+        var marker = HeldMarker + jti;
+        using var ssh = await LiveSsh.StartAsync(PasswordArguments(TokenUser, "password", $"touch {marker}"),
+            await AskpassEnvironmentAsync(_idp.Mint(_idp.Rsa, c => c["jti"] = jti)));
+        bool Pending() => _broker.PendingRequests.Any(r => r.Statement.Contains(marker, StringComparison.Ordinal));
+        Assert.That(await Poll.UntilAsync(() => Task.FromResult(Pending()), TimeSpan.FromSeconds(30)), Is.True, "the command is held for approval");
+
+        var elapsed = await RevokeAndTimeExitAsync(ssh, "tokenIds", jti);
+        Assert.That(ssh.StandardError, Does.Contain($"hoopproxy ended the session: token '{jti}' has been revoked"));
+        Assert.That(elapsed, Is.LessThan(EndWithin));
+        Assert.That(await Poll.UntilAsync(() => Task.FromResult(!Pending()), TimeSpan.FromSeconds(10)), Is.True, "the request is still waiting for an approver");
+        // The throwaway sshd runs on this machine: its /tmp is ours.
+        Assert.That(File.Exists(marker), Is.False, "the held command ran");
     }
 
     [Test]
