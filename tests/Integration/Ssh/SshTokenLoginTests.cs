@@ -283,7 +283,7 @@ public sealed class SshTokenLoginTests
         var jti = Guid.NewGuid().ToString("N");
         var token = _idp.Mint(_idp.Rsa, c => c["jti"] = jti);
         var before = SessionIds();
-        using var ssh = await LiveSsh.StartAsync(PasswordArguments(TokenUser, "password", "echo started; sleep 60"), await AskpassEnvironmentAsync(token));
+        using var ssh = LiveSsh.Start(PasswordArguments(TokenUser, "password", "echo started; sleep 60"), await AskpassEnvironmentAsync(token));
         await ssh.WaitForOutputAsync("started");
 
         var elapsed = await RevokeAndTimeExitAsync(ssh, "tokenIds", jti);
@@ -327,7 +327,7 @@ public sealed class SshTokenLoginTests
         {
             for (var i = 0; i < 3; i++)
             {
-                sessions.Add(await LiveSsh.StartAsync(PasswordArguments(TokenUser, "password", "echo started; yes"), environment));
+                sessions.Add(LiveSsh.Start(PasswordArguments(TokenUser, "password", "echo started; yes"), environment));
             }
 
             foreach (var ssh in sessions)
@@ -364,7 +364,7 @@ public sealed class SshTokenLoginTests
         // once instead of waiting there for its five-minute timeout, and the command never runs.
         var jti = Guid.NewGuid().ToString("N");
         var marker = HeldMarker + jti;
-        using var ssh = await LiveSsh.StartAsync(PasswordArguments(TokenUser, "password", $"touch {marker}"),
+        using var ssh = LiveSsh.Start(PasswordArguments(TokenUser, "password", $"touch {marker}"),
             await AskpassEnvironmentAsync(_idp.Mint(_idp.Rsa, c => c["jti"] = jti)));
         bool Pending() => _broker.PendingRequests.Any(r => r.Statement.Contains(marker, StringComparison.Ordinal));
         Assert.That(await Poll.UntilAsync(() => Task.FromResult(Pending()), TimeSpan.FromSeconds(30)), Is.True, "the command is held for approval");
@@ -382,7 +382,7 @@ public sealed class SshTokenLoginTests
     {
         var fingerprint = SshPrivateKeyFile.Load(_bobKey).PublicKey.Fingerprint;
         var before = SessionIds();
-        using var ssh = await LiveSsh.StartAsync(KeyArguments("echo started; sleep 60"), new Dictionary<string, string>());
+        using var ssh = LiveSsh.Start(KeyArguments("echo started; sleep 60"), new Dictionary<string, string>());
         await ssh.WaitForOutputAsync("started");
 
         var elapsed = await RevokeAndTimeExitAsync(ssh, "keyFingerprints", fingerprint);
@@ -410,7 +410,7 @@ public sealed class SshTokenLoginTests
         var token = _idp.Mint(_idp.Rsa, c => c["exp"] = TestIdentityProvider.Unix(expiresAt));
         var expiry = DateTimeOffset.FromUnixTimeSeconds(TestIdentityProvider.Unix(expiresAt));
         var before = SessionIds();
-        using var ssh = await LiveSsh.StartAsync(PasswordArguments(TokenUser, "keyboard-interactive", "echo started; sleep 60"), await AskpassEnvironmentAsync(token));
+        using var ssh = LiveSsh.Start(PasswordArguments(TokenUser, "keyboard-interactive", "echo started; sleep 60"), await AskpassEnvironmentAsync(token));
         await ssh.WaitForOutputAsync("started");
         Assert.That(DateTimeOffset.UtcNow, Is.LessThan(expiry), "the login took so long that the token expired first; the test proves nothing");
 
@@ -634,116 +634,4 @@ public sealed class SshTokenLoginTests
     }
 
     private static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : node?.ToJsonString();
-
-    /// <summary>An ssh that keeps running (a long command), whose output is watched while it runs and whose exit is timed.</summary>
-    private sealed class LiveSsh : IDisposable
-    {
-        private readonly Process _process;
-        private readonly StringBuilder _output = new();
-        private readonly StringBuilder _error = new();
-        private readonly Lock _gate = new();
-
-        private const int OutputKept = 64 * 1024;
-
-        private LiveSsh(Process process) => _process = process;
-
-        public static Task<LiveSsh> StartAsync(IReadOnlyList<string> arguments, IDictionary<string, string> environment)
-        {
-            var info = new ProcessStartInfo("ssh")
-            {
-                RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-            };
-            foreach (var argument in arguments)
-            {
-                info.ArgumentList.Add(argument);
-            }
-
-            foreach (var (name, value) in environment)
-            {
-                info.Environment[name] = value;
-            }
-
-            var process = new Process { StartInfo = info };
-            var live = new LiveSsh(process);
-            process.OutputDataReceived += (_, e) => live.Append(live._output, e.Data);
-            process.ErrorDataReceived += (_, e) => live.Append(live._error, e.Data);
-            process.Start();
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            return Task.FromResult(live);
-        }
-
-        public string StandardOutput
-        {
-            get
-            {
-                lock (_gate)
-                {
-                    return _output.ToString();
-                }
-            }
-        }
-
-        public string StandardError
-        {
-            get
-            {
-                lock (_gate)
-                {
-                    return _error.ToString();
-                }
-            }
-        }
-
-        public int ExitCode => _process.ExitCode;
-
-        private void Append(StringBuilder into, string? line)
-        {
-            if (line is null)
-            {
-                return;
-            }
-
-            lock (_gate)
-            {
-                // The start of each stream is what the tests read; a session that streams for seconds must not fill memory.
-                if (into.Length < OutputKept)
-                {
-                    into.AppendLine(line);
-                }
-            }
-        }
-
-        public async Task WaitForOutputAsync(string line)
-        {
-            var seen = await Poll.UntilAsync(() => Task.FromResult(StandardOutput.Contains(line, StringComparison.Ordinal) || _process.HasExited),
-                TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(10));
-            Assert.That(seen && !_process.HasExited, Is.True, $"ssh did not print '{line}' and keep running: {StandardError}");
-        }
-
-        /// <summary>True once ssh has exited and its output has been read to the end.</summary>
-        public async Task<bool> WaitForExitAsync(TimeSpan timeout)
-        {
-            using var deadline = new CancellationTokenSource(timeout);
-            try
-            {
-                await _process.WaitForExitAsync(deadline.Token);
-                return true;
-            }
-            catch (OperationCanceledException)
-            {
-                return false;
-            }
-        }
-
-        public void Dispose()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-
-            _process.Dispose();
-        }
-    }
 }
