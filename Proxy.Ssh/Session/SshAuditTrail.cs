@@ -29,6 +29,9 @@ public sealed class SshAuditTrail(AuditLog log, AuditContext context)
             WriteAsync(AuditEventType.PolicyDecision, fields["refused"] is null, $"{Text(fields["request"])} {Text(fields["address"])}:{Text(fields["port"])}",
                 fields["refused"] is null ? null : "refused", fields, cancellationToken),
         "disconnect" => OnDisconnectAsync(Text(fields["reason"]) ?? "", cancellationToken),
+        // The proxy ended the session because its credential was revoked or expired: a success of the revocation.
+        "revocation" => log.WriteAsync(context.Event(AuditEventType.Revocation, AuditOutcome.Success, action: Text(fields["cause"]), details: fields),
+            cancellationToken),
         _ => ValueTask.CompletedTask,
     };
 

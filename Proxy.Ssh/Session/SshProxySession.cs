@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
+using HoopProxy.Core.Identity.Sessions;
 using HoopProxy.Core.Networking;
 using HoopProxy.Core.Recording;
 using HoopProxy.Ssh.Authentication;
@@ -19,6 +20,9 @@ namespace HoopProxy.Ssh.Session;
 /// </summary>
 internal sealed partial class SshProxySession(IncomingConnection connection, SshSessionContext context, ILogger logger)
 {
+    /// <summary>How long a client the proxy disconnected on its own may take to read to the DISCONNECT and close.</summary>
+    private static readonly TimeSpan ClientLinger = TimeSpan.FromSeconds(2);
+
     private readonly List<SshLoginAttempt> _attempts = [];
     private SshSessionRecord _record = new(null);
     private SshClientLogin? _login;
@@ -56,19 +60,29 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
             var judge = new Policy.LoginPolicy(context.Channels, _login);
             var approvals = new CommandApprovals(context.Approvals, _record.Recording?.SessionId ?? $"ssh-{connection.Id}", _login.Target.Name, _login.User.Name);
             var relay = new ConnectionRelay(client, target!, _record, judge, new ChannelObservers(judge, _record.IsRecording), approvals);
-            RelayEnd end;
+
+            // From here until the connection ends, a revocation of the login's credential or its token's expiry ends it.
+            using var credential = new CredentialWatch(context.Identity.Guardian, _login.Credential, client, target!, connection.Aborted);
+            RelayEnd? relayEnd = null;
             try
             {
-                end = await relay.RunAsync(connection.Aborted);
+                relayEnd = await relay.RunAsync(credential.RelayStop);
+            }
+            catch (OperationCanceledException) when (credential.Ending is not null)
+            {
+                // Told and stopped by the watch; recorded below.
             }
             catch (OperationCanceledException) when (connection.Aborted.IsCancellationRequested)
             {
                 // The drain time after a stop is over: both peers hear why, in SSH's terms.
-                end = new RelayEnd("proxy", "the proxy is shutting down");
-                await client.DisconnectAsync(SshDisconnectReason.ByApplication, end.Reason);
-                await target!.DisconnectAsync(SshDisconnectReason.ByApplication, end.Reason);
+                relayEnd = new RelayEnd("proxy", "the proxy is shutting down");
+                await client.DisconnectAsync(SshDisconnectReason.ByApplication, relayEnd.Reason);
+                await target!.DisconnectAsync(SshDisconnectReason.ByApplication, relayEnd.Reason);
             }
 
+            // The credential's end is the cause even when the relay saw its effect first (the client closing after
+            // the DISCONNECT).
+            var end = credential.Ending is { } ending ? await EndForCredentialAsync(client, target!, pipe, ending) : relayEnd!;
             endReason = end.Reason;
             await _record.EventAsync("disconnect", new JsonObject
             {
@@ -151,9 +165,9 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
             // Refused attempts name who was claimed, as sent: the proxy knows no more about them. The accepted one is
             // written once the session exists (StartAuditTrailAsync), with its identity and session id.
             var who = new Core.Audit.AuditUser(null, null, attempt.LoginName, [], null);
-            await audit.WriteAsync(AuditContext(who, attempt.KeyFingerprint).Event(Core.Audit.AuditEventType.Authentication,
+            await audit.WriteAsync(AuditContext(who, attempt.KeyFingerprint ?? attempt.TokenId).Event(Core.Audit.AuditEventType.Authentication,
                 attempt.Accepted ? Core.Audit.AuditOutcome.Success : Core.Audit.AuditOutcome.Failure, action: attempt.Method,
-                errorCode: attempt.Accepted ? null : "refused", details: new JsonObject { ["reason"] = attempt.Reason }));
+                errorCode: attempt.Accepted ? null : attempt.ErrorCode ?? "refused", details: new JsonObject { ["reason"] = attempt.Reason }));
         }
     }
 
@@ -171,12 +185,39 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
     {
         if (context.Audit is { } audit)
         {
-            var user = Core.Audit.AuditUser.Local(accepted.User.Name, accepted.User.Groups, accepted.Target.Username);
+            var user = AuditUserOf(accepted);
             var trail = AuditContext(user, accepted.CredentialId);
             _record.Audit = new SshAuditTrail(audit, trail);
             await audit.WriteAsync(trail.Event(Core.Audit.AuditEventType.Authentication, Core.Audit.AuditOutcome.Success, action: accepted.Method,
                 details: new JsonObject { ["login"] = _attempts.LastOrDefault(a => a.Accepted)?.LoginName }));
         }
+    }
+
+    /// <summary>A token's issuer, subject, name and groups; a configured user as the proxy's own.</summary>
+    private static Core.Audit.AuditUser AuditUserOf(SshClientLogin login) => login.Token is { } token
+        ? new Core.Audit.AuditUser(token.Issuer, token.Subject, token.Name, token.Groups, login.Target.Username)
+        : Core.Audit.AuditUser.Local(login.User.Name, login.User.Groups, login.Target.Username);
+
+    /// <summary>
+    /// The login's credential was revoked or its token's time is up: both peers have heard why (again here, which waits
+    /// for the watch's DISCONNECTs to be out), then the record and the audit trail say what ended the session, before
+    /// the disconnect event.
+    /// </summary>
+    private async Task<RelayEnd> EndForCredentialAsync(SshTransport client, SshTransport target, SocketStreamPipe clientSocket, SessionEnding ending)
+    {
+        await CredentialWatch.TellAsync(client, target, ending);
+        LogCredentialEnded(logger, connection.Id, _login!.User.Name, ending.Reason);
+        await _record.EventAsync("revocation", new JsonObject
+        {
+            ["cause"] = ending.Action,
+            ["reason"] = ending.Reason,
+            ["kind"] = ending.Revocation is { } match ? SessionGuardian.KindName(match.Kind) : null,
+            ["value"] = ending.Revocation?.Value,
+        });
+
+        // The client may be busy with data that was on its way before the DISCONNECT: let it read to the end.
+        await clientSocket.LingerAsync(ClientLinger);
+        return new RelayEnd("proxy", CredentialWatch.ClientMessage(ending));
     }
 
     /// <summary>The end of the connection in the audit trail, unless the relay's disconnect event already put it there.</summary>
@@ -319,7 +360,11 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
             ClientAddress: connection.RemoteEndPoint.Address.ToString(),
             ClientPort: connection.RemoteEndPoint.Port,
             ProxyHost: Environment.MachineName,
-            StartedAt: DateTimeOffset.UtcNow);
+            StartedAt: DateTimeOffset.UtcNow)
+        {
+            IdentityIssuer = login?.Token?.Issuer,
+            IdentitySubject = login?.Token?.Subject,
+        };
         _record = new SshSessionRecord(store.StartSession(metadata));
         foreach (var attempt in _attempts)
         {
@@ -328,7 +373,7 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
                 ["user"] = attempt.LoginName,
                 ["method"] = attempt.Method,
                 ["outcome"] = attempt.Accepted ? "success" : "failure",
-                ["redacted"] = "passwords and signatures are not recorded",
+                ["redacted"] = "passwords, tokens and signatures are not recorded",
             };
             if (login is not null && attempt.Accepted)
             {
@@ -343,6 +388,16 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
             if (attempt.Reason is not null)
             {
                 fields["reason"] = attempt.Reason;
+            }
+
+            if (attempt.ErrorCode is not null)
+            {
+                fields["error_code"] = attempt.ErrorCode;
+            }
+
+            if (attempt.TokenId is not null)
+            {
+                fields["token_id"] = attempt.TokenId;
             }
 
             await _record.EventAsync("login", fields);
@@ -405,6 +460,9 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
 
     [LoggerMessage(EventId = 3009, Level = LogLevel.Error, Message = "ssh session {Session}: audit log unavailable: {Message}")]
     private static partial void LogAuditUnavailable(ILogger logger, long session, string message);
+
+    [LoggerMessage(EventId = 3012, Level = LogLevel.Warning, Message = "ssh session {Session}: ending the session of {User}: {Reason}")]
+    private static partial void LogCredentialEnded(ILogger logger, long session, string user, string reason);
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "ssh session {Session} ended: {Reason}")]
     private static partial void LogEnded(ILogger logger, long session, string reason);

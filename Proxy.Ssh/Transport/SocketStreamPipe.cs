@@ -34,6 +34,35 @@ public sealed class SocketStreamPipe : IDuplexPipe, IAsyncDisposable
     /// <summary>Ends pending reads and writes at once (the peer vanished, or the session is being torn down).</summary>
     public void Abort() => _socket.Dispose();
 
+    /// <summary>
+    /// After a last message (a DISCONNECT the proxy sent on its own): ends our sending, then reads and drops what the
+    /// peer still sends until it closes, at most <paramref name="timeout"/>. Closing a socket with unread data makes the
+    /// kernel reset the connection, and a peer busy working through a stream of data (sending window adjustments as it
+    /// goes) then fails on the reset — "Broken pipe" — before it reaches the DISCONNECT that says why.
+    /// </summary>
+    public async Task LingerAsync(TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            await Output.FlushAsync(deadline.Token);
+            _socket.Shutdown(SocketShutdown.Send);
+            while (true)
+            {
+                var read = await Input.ReadAsync(deadline.Token);
+                Input.AdvanceTo(read.Buffer.End);
+                if (read.IsCompleted)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The peer did not close in time, reset the connection, or a read is still pending elsewhere: close anyway.
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Input.CompleteAsync();

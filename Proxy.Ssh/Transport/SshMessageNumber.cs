@@ -27,6 +27,11 @@ public enum SshMessageNumber : byte
     UserAuthBanner = 53,
     UserAuthPublicKeyOk = 60,
 
+    // Keyboard-interactive (RFC 4256) reuses 60 and 61 of the method-specific range: the method in progress tells
+    // SSH_MSG_USERAUTH_INFO_REQUEST from SSH_MSG_USERAUTH_PK_OK.
+    UserAuthInfoRequest = 60,
+    UserAuthInfoResponse = 61,
+
     // Connection protocol (RFC 4254)
     GlobalRequest = 80,
     RequestSuccess = 81,

@@ -61,6 +61,7 @@ public sealed class SshTimelineText(TextWriter output, ConsoleStyle style)
             "global-reply" => Tone(f["success"]?.GetValueKind() == JsonValueKind.True,
                 $"the target {(f["success"]?.GetValueKind() == JsonValueKind.True ? "agreed to" : "refused")} {Text(f["request"])} {Text(f["address"])}:{Text(f["port"])}{Optional(", listening on port ", f["bound_port"])}"),
             "approval" => Approval(channel, f),
+            "revocation" => style.Yellow($"the proxy ended the session ({Text(f["cause"])}): {Text(f["reason"])}"),
             "disconnect" => $"disconnect: {Text(f["reason"])}",
             _ => style.Dim($"{type}: {f.ToJsonString(Readable)}"),
         };

@@ -7,8 +7,9 @@ namespace HoopProxy.Ssh.Authentication.Messages;
 
 /// <summary>
 /// SSH_MSG_USERAUTH_REQUEST (RFC 4252 §5): a user, the service wanted after authentication ("ssh-connection") and one
-/// method's fields. "none", "password" and "publickey" are parsed (<see cref="NoneAuthMethod"/>,
-/// <see cref="PasswordAuthMethod"/>, <see cref="PublicKeyAuthMethod"/>); any other method keeps its fields raw
+/// method's fields. "none", "password", "publickey" and "keyboard-interactive" are parsed (<see cref="NoneAuthMethod"/>,
+/// <see cref="PasswordAuthMethod"/>, <see cref="PublicKeyAuthMethod"/>, <see cref="KeyboardInteractiveAuthMethod"/>);
+/// any other method keeps its fields raw
 /// (<see cref="OtherAuthMethod"/>) so it can be refused with SSH_MSG_USERAUTH_FAILURE rather than a disconnect.
 /// </summary>
 public sealed record UserAuthRequest(string UserName, string ServiceName, UserAuthMethod Method)
@@ -26,6 +27,7 @@ public sealed record UserAuthRequest(string UserName, string ServiceName, UserAu
             NoneAuthMethod.MethodName => NoneAuthMethod.Instance,
             PasswordAuthMethod.MethodName => PasswordAuthMethod.Read(ref reader),
             PublicKeyAuthMethod.MethodName => PublicKeyAuthMethod.Read(ref reader),
+            KeyboardInteractiveAuthMethod.MethodName => KeyboardInteractiveAuthMethod.Read(ref reader),
             _ => new OtherAuthMethod(methodName, reader.ReadRemaining().ToArray()),
         };
         reader.ExpectEnd($"{Name} for method \"{methodName}\"");
@@ -204,7 +206,26 @@ public sealed record PublicKeyAuthMethod(string Algorithm, ReadOnlyMemory<byte> 
     }
 }
 
-/// <summary>A method this implementation does not decode ("keyboard-interactive", "hostbased", …): its fields as sent.</summary>
+/// <summary>
+/// The "keyboard-interactive" method (RFC 4256 §3.1): <c>string language tag, string submethods</c> (both deprecated or
+/// hints; OpenSSH sends them empty). The server then asks its questions with SSH_MSG_USERAUTH_INFO_REQUEST.
+/// </summary>
+public sealed record KeyboardInteractiveAuthMethod(string Language = "", string Submethods = "") : UserAuthMethod
+{
+    public const string MethodName = "keyboard-interactive";
+
+    public override string MethodNameOnWire => MethodName;
+
+    internal static KeyboardInteractiveAuthMethod Read(ref SshReader reader) => new(reader.ReadUtf8(), reader.ReadUtf8());
+
+    internal override void WriteFields(SshWriter writer)
+    {
+        writer.WriteUtf8(Language);
+        writer.WriteUtf8(Submethods);
+    }
+}
+
+/// <summary>A method this implementation does not decode ("hostbased", "gssapi-with-mic", …): its fields as sent.</summary>
 public sealed record OtherAuthMethod(string Name, ReadOnlyMemory<byte> Fields) : UserAuthMethod
 {
     public override string MethodNameOnWire => Name;

@@ -35,6 +35,10 @@ public sealed class SshTimelineTextTests
             await ssh.ExitStatusAsync(0, 0);
             await ssh.CloseAsync(0);
             await ssh.DataAsync(RecordDirection.ServerToClient, [1, 2, 3]);
+            await ssh.EventAsync("revocation", new JsonObject
+            {
+                ["cause"] = "revoked", ["reason"] = "token 'b7c1' has been revoked", ["kind"] = "tokenIds", ["value"] = "b7c1",
+            });
             await ssh.EventAsync("disconnect", new JsonObject { ["reason"] = "the client disconnected" });
             await ssh.CompleteAsync();
         }
@@ -67,6 +71,7 @@ public sealed class SshTimelineTextTests
             "channel 0 closed by the server",
             "channel 0 closed by the client",
             "a data record that is not an SSH channel message (3 bytes)",
+            "the proxy ended the session (revoked): token 'b7c1' has been revoked",
             "disconnect: the client disconnected",
         }));
         Assert.That(output.ToString(), Does.Not.Contain("TOPSECRET"));

@@ -104,15 +104,29 @@ public static class MessageCases
         yield return Of("UserAuthRequest password change", new UserAuthRequest("alice", ServiceRequest.Connection, new PasswordAuthMethod("old", "new")));
         yield return Of("UserAuthRequest publickey query", new UserAuthRequest("bob", ServiceRequest.Connection, new PublicKeyAuthMethod("ssh-ed25519", Ed25519Key)));
         yield return Of("UserAuthRequest publickey signed", new UserAuthRequest("bob", ServiceRequest.Connection, new PublicKeyAuthMethod("ssh-ed25519", Ed25519Key, Signature)));
+        yield return Of("UserAuthRequest keyboard-interactive", new UserAuthRequest("carol", ServiceRequest.Connection, new KeyboardInteractiveAuthMethod()));
         yield return Of(
-            "UserAuthRequest keyboard-interactive",
-            new UserAuthRequest("carol", ServiceRequest.Connection, new OtherAuthMethod("keyboard-interactive", new byte[] { 0, 0, 0, 0, 0, 0, 0, 0 })),
+            "UserAuthRequest keyboard-interactive with submethods",
+            new UserAuthRequest("carol", ServiceRequest.Connection, new KeyboardInteractiveAuthMethod("en-US", "pam,skey")));
+        yield return Of(
+            "UserAuthRequest hostbased",
+            new UserAuthRequest("carol", ServiceRequest.Connection, new OtherAuthMethod("hostbased", new byte[] { 0, 0, 0, 0, 0, 0, 0, 0 })),
             endsWithRawData: true);
         yield return Of("UserAuthFailure", new UserAuthFailure(["publickey", "password"], PartialSuccess: true));
         yield return Of("UserAuthFailure none left", new UserAuthFailure([]));
         yield return Of("UserAuthSuccess", new UserAuthSuccess());
         yield return Of("UserAuthBanner", new UserAuthBanner("Authorised use only.\r\n", "en"));
         yield return Of("UserAuthPublicKeyOk", new UserAuthPublicKeyOk("ssh-ed25519", Ed25519Key));
+
+        // RFC 4256
+        yield return Of("UserAuthInfoRequest one hidden prompt", new UserAuthInfoRequest("", "", [new KeyboardPrompt("Access token (or password): ", Echo: false)]));
+        yield return Of(
+            "UserAuthInfoRequest two prompts",
+            new UserAuthInfoRequest("HoopProxy", "Sign in.", [new KeyboardPrompt("Name: ", Echo: true), new KeyboardPrompt("Code: ", Echo: false)], "en"));
+        yield return Of("UserAuthInfoRequest no prompts", new UserAuthInfoRequest("", "Nothing to ask.", []));
+        yield return Of("UserAuthInfoResponse one answer", new UserAuthInfoResponse(["eyJhbGciOiJSUzI1NiJ9.e30.c2ln"]));
+        yield return Of("UserAuthInfoResponse two answers", new UserAuthInfoResponse(["alice", "π-123"]));
+        yield return Of("UserAuthInfoResponse none", new UserAuthInfoResponse([]));
 
         // RFC 4254
         yield return Of("GlobalRequest keepalive", new GlobalRequest(GlobalRequest.KeepAliveOpenSshName, true), endsWithRawData: true);

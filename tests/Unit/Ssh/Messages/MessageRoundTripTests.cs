@@ -22,7 +22,7 @@ public sealed class MessageRoundTripTests
     public void Every_message_number_of_the_three_layers_has_a_sample()
     {
         var covered = MessageCases.All().Select(c => (SshMessageNumber)c.Encode()[0]).ToHashSet();
-        var expected = Enum.GetValues<SshMessageNumber>().Where(n => n != SshMessageNumber.KexInit);
+        var expected = Enum.GetValues<SshMessageNumber>().Where(n => n != SshMessageNumber.KexInit).Distinct();
         Assert.That(covered, Is.EquivalentTo(expected));
     }
 }
