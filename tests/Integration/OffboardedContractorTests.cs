@@ -129,7 +129,7 @@ public sealed class OffboardedContractorTests
             Assert.That(Str(login["session_id"]), Is.Not.Null);
         }
 
-        Assert.That(story.Any(l => Type(l) == "statement" && IsContractor(l) && Str(l["action"]) == "SELECT abs(-1);"), Is.True, "pgbench's statements");
+        Assert.That(story.Any(l => Type(l) == "statement" && IsContractor(l) && Str(l["action"])?.StartsWith("SELECT abs(-1)", StringComparison.Ordinal) == true), Is.True, "pgbench's statements");
         Assert.That(story.Any(l => Type(l) == "command" && IsContractor(l) && Str(l["action"])!.Contains("sleep 60", StringComparison.Ordinal)), Is.True,
             "the ssh command");
 
@@ -184,7 +184,8 @@ public sealed class OffboardedContractorTests
     private static Task<ExternalProcess.Result> Ssh(int port, string askpass, string command) => ExternalProcess.RunAsync("ssh",
     [
         "-p", port.ToString(CultureInfo.InvariantCulture), "-o", "PreferredAuthentications=password", "-o", "PubkeyAuthentication=no",
-        "-o", "NumberOfPasswordPrompts=1", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+        // LogLevel INFO, OpenSSH's default: at ERROR it would not print the banner that explains a refused token.
+        "-o", "NumberOfPasswordPrompts=1", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=INFO",
         "-l", Contractor, "127.0.0.1", command,
     ], new Dictionary<string, string> { ["SSH_ASKPASS"] = askpass, ["SSH_ASKPASS_REQUIRE"] = "force", ["DISPLAY"] = ":0" }, standardInput: "",
         timeout: TimeSpan.FromSeconds(90));
