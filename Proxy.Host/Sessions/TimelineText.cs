@@ -53,7 +53,7 @@ public sealed class TimelineText(TextWriter output, ConsoleStyle style)
             else
             {
                 var line = $"{entry.EventType}: {entry.EventFields?.ToJsonString(Readable)}";
-                output.WriteLine($"{at}  {(entry.EventType is "policy" or "cancel" ? style.Yellow(line) : style.Dim(line))}");
+                output.WriteLine($"{at}  {(entry.EventType is "policy" or "cancel" or "revocation" ? style.Yellow(line) : style.Dim(line))}");
             }
         }
     }
