@@ -169,6 +169,35 @@ public sealed class PostgresTokenLoginTests
     }
 
     [Test]
+    public async Task Revoking_a_configured_user_ends_their_running_statement_and_refuses_their_password()
+    {
+        await using var connection = new NpgsqlConnection(_proxy.ConnectionString("bob", "bob-pw"));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT pg_sleep(30)", connection);
+        var running = command.ExecuteScalarAsync();
+        await Task.Delay(500);
+
+        var watch = Stopwatch.StartNew();
+        // Listed in capitals: user names are matched ignoring case, and the reason names the user as the client did.
+        await _identity.RevokeUserAsync("BOB");
+        var error = await Assert.ThrowsAsync<PostgresException>(() => running);
+        TestContext.Out.WriteLine($"bob's statement ended {watch.ElapsedMilliseconds} ms after the revocation file was replaced");
+        Assert.That((error!.SqlState, error.MessageText), Is.EqualTo(("28000", "terminating connection: the credentials of user 'bob' have been revoked")));
+        Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(3)), "ended under the statement, not after its 30 s");
+        await using (var check = new NpgsqlConnection(_proxy.ConnectionString()))
+        {
+            await check.OpenAsync();
+            await using var sleeping = new NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'", check);
+            Assert.That(await Poll.UntilAsync(async () => (long)(await sleeping.ExecuteScalarAsync())! == 0, TimeSpan.FromSeconds(5)), Is.True,
+                "the statement was cancelled on the target too");
+        }
+
+        var again = await ExternalProcess.RunAsync("psql", ["-X", "-At", "-c", "SELECT 1"], _proxy.LibpqEnvironment("bob", "bob-pw"));
+        Assert.That(again.ExitCode, Is.Not.Zero);
+        Assert.That(again.StandardError, Does.Contain("FATAL:  the credentials of user 'bob' have been revoked"));
+    }
+
+    [Test]
     public async Task A_session_ends_when_its_token_expires()
     {
         var expiresAt = DateTimeOffset.UtcNow.AddSeconds(4);
