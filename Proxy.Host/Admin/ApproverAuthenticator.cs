@@ -45,6 +45,13 @@ public sealed class ApproverAuthenticator(IReadOnlyList<ApproverCredential> appr
             return ApproverAuthentication.Refused(login.Refusal ?? "the token was refused", login.ErrorCode ?? "token-invalid");
         }
 
+        if (approvers.Any(a => string.Equals(a.Name, person.Name, StringComparison.OrdinalIgnoreCase)))
+        {
+            // Rules name approvers: a provider's user must not become a configured approver by its name claim.
+            return ApproverAuthentication.Refused($"the token names '{person.Name}', an approver configured in the proxy, who uses their own token",
+                "token-configured-user");
+        }
+
         return ApproverAuthentication.Accepted(new ApproverIdentity(person.Name, person.Groups)
         {
             Subject = person.Subject,

@@ -77,7 +77,7 @@ public sealed class ClientAuthenticator
     /// The access token as the password. Asked for only inside TLS: refused before the client sends it otherwise, so a
     /// bearer token never crosses the network in clear. The token must name the user the client logs in as.
     /// </summary>
-    private static async Task<ClientLogin> TokenAsync(IDuplexPipe client, TokenLogin tokens, string userName, bool isTls, CancellationToken cancellationToken)
+    private async Task<ClientLogin> TokenAsync(IDuplexPipe client, TokenLogin tokens, string userName, bool isTls, CancellationToken cancellationToken)
     {
         if (!isTls)
         {
@@ -105,6 +105,14 @@ public sealed class ClientAuthenticator
         {
             throw new PostgresProtocolException(SqlState.InvalidAuthorizationSpecification,
                 $"the access token is for \"{identity.Name}\", not for user \"{userName}\": connect as the user the token names");
+        }
+
+        if (_users.TryFind(identity.Name, out _))
+        {
+            // A configured user with keys only (no password) has this name: rules, masking and the record name users, and a
+            // provider's user must not become a configured one by its name claim.
+            throw new PostgresProtocolException(SqlState.InvalidAuthorizationSpecification,
+                $"the access token names \"{identity.Name}\", a user configured in the proxy, who logs in with their own credentials");
         }
 
         return new ClientLogin(new ProxyUser(identity.Name, null, identity.Groups), identity, ClientLogin.TokenMethod, identity.TokenId);

@@ -482,7 +482,10 @@ internal sealed partial class PostgresSession
         // Revocation and expiry end the session from outside; registered only now, so the relay is there to end.
         using var termination = new SessionTermination();
         using var watch = _context.Identity.Guardian.Watch(_login!.Credential, termination);
-        var terminated = Task.Delay(Timeout.InfiniteTimeSpan, termination.Requested);
+        // Completed off the guardian's thread: the session's end must not run on it and hold up the other sessions' ends.
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var endedRegistration = termination.Requested.Register(() => ended.TrySetResult());
+        var terminated = ended.Task;
 
         var toServer = frontend.RunAsync(CancellationToken.None);
         var toClient = backend.RunAsync(CancellationToken.None);
@@ -619,7 +622,9 @@ internal sealed partial class PostgresSession
         backend.Stop();
         var cancel = CancelOnTargetAsync(upstream);
         var stopped = Task.WhenAll(Quietly(toServer), Quietly(toClient));
-        var cutOff = await Task.WhenAny(stopped, Task.Delay(TerminationGrace)) != stopped;
+        using var grace = new CancellationTokenSource();
+        var cutOff = await Task.WhenAny(stopped, Task.Delay(TerminationGrace, grace.Token)) != stopped;
+        await grace.CancelAsync();
         if (cutOff)
         {
             client.Abort();
@@ -627,7 +632,7 @@ internal sealed partial class PostgresSession
             await stopped;
         }
 
-        await RecordEventAsyncQuietly("revocation", RevocationFields(ending));
+        await RecordEventAsyncQuietly("revocation", ending.RecordFields());
         if (!cutOff && backend.AtMessageBoundary)
         {
             await TrySendAsync(client, ErrorResponse.Fatal(SqlState.InvalidAuthorizationSpecification, $"terminating connection: {ending.Reason}"));
@@ -640,14 +645,6 @@ internal sealed partial class PostgresSession
     /// <summary>How long an imposed end waits for the relays to reach a message boundary before it cuts the connections.</summary>
     private static readonly TimeSpan TerminationGrace = TimeSpan.FromSeconds(1);
 
-    private static JsonObject RevocationFields(SessionEnding ending) => new()
-    {
-        ["cause"] = ending.Action,
-        ["reason"] = ending.Reason,
-        ["kind"] = ending.Revocation is { } match ? SessionGuardian.KindName(match.Kind) : null,
-        ["value"] = ending.Revocation?.Value,
-    };
-
     /// <summary>Closing the connection alone would leave a long statement running until it next writes; the target's cancel stops it now.</summary>
     private async Task CancelOnTargetAsync(UpstreamSession upstream)
     {
@@ -656,9 +653,9 @@ internal sealed partial class PostgresSession
         {
             await _context.Connector.SendCancelAsync(new CancelRoute(upstream.Target, upstream.Key), timeout.Token);
         }
-        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or PostgresProtocolException
-            or System.Security.Authentication.AuthenticationException)
+        catch (Exception e)
         {
+            // Best effort: the session ends whether or not the target heard the cancel.
             LogCancelFailed(_logger, _connection.Id, upstream.Target.Name, e.Message);
         }
     }

@@ -245,6 +245,13 @@ public sealed class SshClientAuthenticator(UserDirectory users, AuthorizedKeyDir
                 tokenId: identity.TokenId);
         }
 
+        if (users.TryFind(identity.Name, out _))
+        {
+            // Rules, masking and the record name users: a provider's user must not become a configured one by its name claim.
+            return Refusal($"the access token names '{identity.Name}', a user configured in the proxy, who logs in with their own credentials", method,
+                "token-configured-user", tokenId: identity.TokenId);
+        }
+
         return new Outcome(Login: SshClientLogin.WithToken(identity, TargetOf(name), method));
     }
 

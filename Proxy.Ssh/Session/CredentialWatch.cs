@@ -52,23 +52,24 @@ internal sealed class CredentialWatch : IDisposable
     {
         try
         {
-            await TellAsync(client, target, _termination.Ending!);
-        }
-        catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
-        {
-            // The session ended on its own meanwhile and closed its transports.
-        }
-
-        try
-        {
-            // Told, the target closes the connection (and ssh exits), which ends the relay the ordinary way: its held
-            // commands withdrawn, its observers closed. Stopping it is the backstop for a peer that keeps the
-            // connection open regardless.
+            // Armed before telling: a peer that does not read can hold each DISCONNECT for seconds, and the session
+            // must still end. Told in time, the target closes the connection (and ssh exits), which ends the relay the
+            // ordinary way first: its held commands withdrawn, its observers closed.
             _relayStop.CancelAfter(StopAfter);
         }
         catch (ObjectDisposedException)
         {
             // The relay is already over.
+            return;
+        }
+
+        try
+        {
+            await TellAsync(client, target, _termination.Ending!);
+        }
+        catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
+        {
+            // The session ended on its own meanwhile and closed its transports.
         }
     }
 

@@ -207,13 +207,7 @@ internal sealed partial class SshProxySession(IncomingConnection connection, Ssh
     {
         await CredentialWatch.TellAsync(client, target, ending);
         LogCredentialEnded(logger, connection.Id, _login!.User.Name, ending.Reason);
-        await _record.EventAsync("revocation", new JsonObject
-        {
-            ["cause"] = ending.Action,
-            ["reason"] = ending.Reason,
-            ["kind"] = ending.Revocation is { } match ? SessionGuardian.KindName(match.Kind) : null,
-            ["value"] = ending.Revocation?.Value,
-        });
+        await _record.EventAsync("revocation", ending.RecordFields());
 
         // The client may be busy with data that was on its way before the DISCONNECT: let it read to the end.
         await clientSocket.LingerAsync(ClientLinger);

@@ -249,6 +249,12 @@ public sealed class OidcApproverTests
         Assert.That(outsiderList.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That((await BodyAsync(outsiderList)).AsArray(), Is.Empty, "a token's bearer sees only the requests a rule names them for");
 
+        // The provider's "dora" is not the configured approver dora, whatever groups her token carries.
+        using var impostor = setup.Http(ApproverToken(setup.Idp, "dora", "00u-other-dora", ["dba"]));
+        var impostorApprove = await impostor.PostAsync(approvePath, null);
+        Assert.That(impostorApprove.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That((string?)(await BodyAsync(impostorApprove))["code"], Is.EqualTo("token-configured-user"));
+
         using var late = setup.Http(expired);
         var expiredList = await late.GetAsync("v1/approvals");
         Assert.That(expiredList.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));

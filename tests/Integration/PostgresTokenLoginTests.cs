@@ -84,6 +84,21 @@ public sealed class PostgresTokenLoginTests
     }
 
     [Test]
+    public async Task A_token_cannot_take_the_name_of_a_configured_user()
+    {
+        // carol is configured with an SSH key only: a PostgreSQL login as carol is a token login, and a provider's user
+        // whose name claim says "carol" must not become her.
+        var users = new HoopProxy.Core.Identity.UserDirectory([new HoopProxy.Core.Identity.ProxyUser("carol", null, ["dba"])
+            { AuthorizedKeys = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl carol@laptop"] }]);
+        await using var proxy = await ProxyInstance.StartAsync(o => o with { Tls = _certificates.ProxyTlsOptions }, users: users, identity: _identity.Services);
+        var environment = proxy.LibpqEnvironment("carol", _identity.Mint(c => c["email"] = "carol"));
+        environment["PGSSLMODE"] = "require";
+        var result = await ExternalProcess.RunAsync("psql", ["-X", "-At", "-c", "SELECT 1"], environment);
+        Assert.That(result.ExitCode, Is.Not.Zero);
+        Assert.That(result.StandardError, Does.Contain("FATAL:  the access token names \"carol\", a user configured in the proxy"));
+    }
+
+    [Test]
     public async Task Configured_users_keep_their_passwords_beside_tokens()
     {
         var result = await ExternalProcess.RunAsync("psql", ["-X", "-At", "-c", "SELECT 1"], _proxy.LibpqEnvironment());

@@ -17,4 +17,13 @@ public sealed record SessionEnding(SessionEndCause Cause, string Reason, Revocat
 {
     /// <summary>The audit trail's action for the event: <c>revoked</c> or <c>expired</c>.</summary>
     public string Action => Cause == SessionEndCause.Revoked ? "revoked" : "expired";
+
+    /// <summary>The fields of the session record's <c>revocation</c> event, the same for every protocol.</summary>
+    public System.Text.Json.Nodes.JsonObject RecordFields() => new()
+    {
+        ["cause"] = Action,
+        ["reason"] = Reason,
+        ["kind"] = Revocation is { } match ? SessionGuardian.KindName(match.Kind) : null,
+        ["value"] = Revocation?.Value,
+    };
 }

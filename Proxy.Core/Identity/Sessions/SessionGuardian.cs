@@ -141,9 +141,10 @@ public sealed partial class SessionGuardian : IDisposable
             // The handler runs on the list's own thread, one change at a time: waiting here keeps the events in order.
             _audit.WriteAsync(auditEvent).AsTask().GetAwaiter().GetResult();
         }
-        catch (AuditUnavailableException e2)
+        catch (Exception failure)
         {
-            LogAuditUnavailable(_logger, e2.Message);
+            // Whatever the log's trouble (unavailable, shutting down), the sessions must still be ended after this.
+            LogAuditUnavailable(_logger, failure.Message);
         }
     }
 

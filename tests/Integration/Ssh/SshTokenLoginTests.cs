@@ -264,6 +264,17 @@ public sealed class SshTokenLoginTests
     }
 
     [Test]
+    public async Task A_token_cannot_take_the_name_of_a_configured_user()
+    {
+        // The provider calls its user "alice", as the proxy's configured alice is called: the token must not make them her.
+        var ssh = await SshWithSecretAsync(SshProxyInstance.UserName, _idp.Mint(_idp.Rsa, c => c["email"] = SshProxyInstance.UserName), "password",
+            "echo should-not-run");
+        Assert.That(ssh.ExitCode, Is.EqualTo(255));
+        Assert.That(ssh.StandardOutput, Does.Not.Contain("should-not-run"));
+        Assert.That(ssh.StandardError, Does.Contain($"hoopproxy: the access token names '{SshProxyInstance.UserName}', a user configured in the proxy"));
+    }
+
+    [Test]
     public async Task A_configured_user_on_the_revocation_list_is_refused_with_the_reason_after_the_right_password()
     {
         await RevokeAndWaitAsync("users", RevokedUser);
