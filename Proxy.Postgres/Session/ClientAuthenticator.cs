@@ -46,14 +46,14 @@ public sealed class ClientAuthenticator
     /// <summary>Runs the exchange; returns the login, or throws 28P01 / 28000. On success nothing is sent yet after the final SASL message.</summary>
     public async Task<ClientLogin> AuthenticateAsync(IDuplexPipe client, string userName, bool isTls, CancellationToken cancellationToken)
     {
-        if (!IsConfiguredWithPassword(userName) && _identity.Tokens is { } tokens)
+        // A user with public keys only has no password to check: to PostgreSQL logins they are unknown (an empty
+        // password must not match).
+        var known = _users.TryFind(userName, out var user) && user.Password is not null;
+        if (!known && _identity.Tokens is { } tokens)
         {
             return await TokenAsync(client, tokens, userName, isTls, cancellationToken);
         }
 
-        // A user with public keys only has no password to check: to PostgreSQL logins they are unknown (an empty
-        // password must not match).
-        var known = _users.TryFind(userName, out var user) && user.Password is not null;
         var cleartext = _method == ClientAuthenticationMethod.Cleartext && isTls;
         var authenticated = cleartext
             ? await CleartextAsync(client, known ? user.Password : null, cancellationToken)

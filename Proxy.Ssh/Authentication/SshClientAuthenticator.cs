@@ -180,7 +180,7 @@ public sealed class SshClientAuthenticator(UserDirectory users, AuthorizedKeyDir
         // Only once the key is proven: a revocation is explained to its holder, not to whoever names its public half.
         if (Identity.Revocations.IsRevoked(user: user.Name, keyFingerprint: fingerprint) is { } revoked)
         {
-            return Refusal(revoked.Reason, PublicKeyAuthMethod.MethodName, RevokedCode(revoked.Kind), fingerprint);
+            return Refusal(revoked.Reason, PublicKeyAuthMethod.MethodName, revoked.ErrorCode, fingerprint);
         }
 
         return new Outcome(Login: SshClientLogin.WithKey(user, TargetOf(name), fingerprint), KeyFingerprint: fingerprint);
@@ -202,7 +202,7 @@ public sealed class SshClientAuthenticator(UserDirectory users, AuthorizedKeyDir
         if (matches && expected is not null)
         {
             return Identity.Revocations.IsRevoked(user: user!.Name) is { } revoked
-                ? Refusal(revoked.Reason, wireMethod, RevokedCode(revoked.Kind))
+                ? Refusal(revoked.Reason, wireMethod, revoked.ErrorCode)
                 : new Outcome(Login: SshClientLogin.WithPassword(user, TargetOf(name), wireMethod));
         }
 
@@ -304,14 +304,6 @@ public sealed class SshClientAuthenticator(UserDirectory users, AuthorizedKeyDir
 
         return options.Targets[targetName];
     }
-
-    private static string RevokedCode(Core.Identity.Revocation.RevocationKind kind) => kind switch
-    {
-        Core.Identity.Revocation.RevocationKind.TokenId => "token-revoked",
-        Core.Identity.Revocation.RevocationKind.KeyFingerprint => "key-revoked",
-        Core.Identity.Revocation.RevocationKind.Subject => "subject-revoked",
-        _ => "user-revoked",
-    };
 
     /// <summary>A failure the client is not told about beyond USERAUTH_FAILURE (who exists stays hidden).</summary>
     private static Outcome Failure(string reason, string? fingerprint = null) => new(Counts: true, Reason: reason, KeyFingerprint: fingerprint);

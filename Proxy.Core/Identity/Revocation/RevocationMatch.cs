@@ -15,5 +15,14 @@ public sealed record RevocationMatch(RevocationKind Kind, string Value)
         _ => $"the credentials of user '{Value}' have been revoked",
     };
 
+    /// <summary>The code a refused login's record and audit line carry: <c>token-revoked</c>, <c>key-revoked</c> …</summary>
+    public string ErrorCode => Kind switch
+    {
+        RevocationKind.TokenId => "token-revoked",
+        RevocationKind.KeyFingerprint => "key-revoked",
+        RevocationKind.Subject => "subject-revoked",
+        _ => "user-revoked",
+    };
+
     public override string ToString() => Reason;
 }
